@@ -1,0 +1,1 @@
+"""CPG generator: compile Python guideline definitions into CPG-on-FHIR artifacts."""

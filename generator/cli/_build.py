@@ -1,0 +1,1 @@
+"""`cpg build`: placeholder until the compiler lands (replaced in the next commit)."""

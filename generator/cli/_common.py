@@ -1,0 +1,59 @@
+"""Shared CLI plumbing: the root group, diagnostics printing, exit codes."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from generator.diagnostics import Diagnostic, GeneratorError, Severity, summary
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for unexpected failures.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Compile, validate, publish and run computable clinical guidelines (CPG-on-FHIR)."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def print_diagnostics(diagnostics: Iterable[Diagnostic], *, show_summary: bool = True) -> None:
+    items = list(diagnostics)
+    for d in items:
+        color = {"error": "red", "warning": "yellow"}.get(d.severity.value)
+        click.secho(str(d), fg=color, err=True)
+    if show_summary and items:
+        click.echo(summary(items), err=True)
+
+
+def reports_errors(func: F) -> F:
+    """Decorator: print a GeneratorError's diagnostics and exit with its code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        ctx = click.get_current_context()
+        try:
+            return func(*args, **kwargs)
+        except GeneratorError as exc:
+            print_diagnostics(exc.diagnostics)
+            ctx.exit(exc.exit_code)
+        except Exception as exc:  # noqa: BLE001 - last-resort guard, tracebacks only with --debug
+            if (ctx.find_root().obj or {}).get("debug"):
+                raise
+            click.secho(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)", fg="red", err=True)
+            ctx.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def exit_for(diagnostics: list[Diagnostic]) -> int:
+    return 1 if any(d.severity is Severity.ERROR for d in diagnostics) else 0
+
+
+__all__ = ["main", "print_diagnostics", "reports_errors", "exit_for", "sys"]

@@ -1,0 +1,296 @@
+// Long-lived CQL-to-ELM translation server for the cpg Python client.
+//
+// Protocol: JSON lines. One request per stdin line, one response per stdout line.
+//   {"id": n, "op": "ping"}                                   -> {"id": n, "ok": true, "translatorVersion": "..."}
+//   {"id": n, "op": "translate", "libraries": {Name: cql}, "targets": [Name...]?, "options": {...}}
+//                                                             -> {"id": n, "results": {Name: {"elm": {...}|null, "messages": [...]}}}
+// `targets` (default: all) names the libraries to translate; the others only serve includes.
+// A failing request answers {"id": n, "error": "..."}; the process exits 0 on stdin EOF.
+//
+// Why the stdout dance: the Kotlin/JS build logs (kotlin-logging's start-up banner, translator
+// warnings) through console.log, which would corrupt the protocol channel. All console output
+// and stray stdout writes are sent to stderr *before* the library is imported; protocol lines go
+// through a writer saved beforehand.
+
+import fs from "node:fs";
+import path from "node:path";
+import readline from "node:readline";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const stdoutWrite = process.stdout.write.bind(process.stdout);
+const toStderr = (...args) => console.error(...args);
+console.log = toStderr;
+console.info = toStderr;
+console.debug = toStderr;
+console.warn = toStderr;
+process.stdout.write = (chunk, encoding, callback) => process.stderr.write(chunk, encoding, callback);
+
+/** Find node_modules: --node-modules DIR, else $CPG_NODE_MODULES, else walk up from this script. */
+function findNodeModules() {
+  const flag = process.argv.indexOf("--node-modules");
+  if (flag >= 0 && process.argv[flag + 1]) return path.resolve(process.argv[flag + 1]);
+  if (process.env.CPG_NODE_MODULES) return path.resolve(process.env.CPG_NODE_MODULES);
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = path.join(dir, "node_modules");
+    if (fs.existsSync(path.join(candidate, "@cqframework", "cql"))) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error("node_modules with @cqframework/cql not found above " + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+}
+
+const nodeModules = findNodeModules();
+const esm = (rel) => import(pathToFileURL(path.join(nodeModules, rel)).href);
+const require = createRequire(path.join(nodeModules, "noop.js"));
+
+const cqlToElm = await esm("@cqframework/cql/cql-to-elm.mjs");
+const { SystemModelInfoProvider } = await esm("@cqframework/cql/cql.mjs");
+const { BigDecimal } = await esm("@cqframework/cql/shared.mjs");
+const { Pair } = await esm("@cqframework/cql/kotlin-kotlin-stdlib.mjs");
+const { UcumLhcUtils } = require("@lhncbc/ucum-lhc");
+const {
+  CqlTranslator,
+  LibraryManager,
+  ModelManager,
+  LibraryBuilder,
+  CqlCompilerOptions,
+  createModelInfoProvider,
+  createLibrarySourceProvider,
+  createUcumService,
+  stringAsSource,
+} = cqlToElm;
+
+const TRANSLATOR_VERSION = JSON.parse(fs.readFileSync(path.join(nodeModules, "@cqframework", "cql", "package.json"), "utf8")).version;
+const FHIR_MODEL_INFO = {
+  "4.0.1": path.join(nodeModules, "cql-exec-fhir", "lib", "modelInfos", "fhir-modelinfo-4.0.1.xml"),
+};
+
+const DEFAULT_OPTIONS = {
+  options: ["EnableAnnotations", "EnableLocators", "DisableListDemotion", "DisableListPromotion", "EnableResultTypes"],
+  signatureLevel: "Overloads",
+  compatibilityLevel: "1.5",
+  validateUnits: true,
+  errorLevel: "Info",
+  analyzeDataRequirements: false,
+  collapseDataRequirements: true,
+};
+
+// ---- UCUM over @lhncbc/ucum-lhc -------------------------------------------------------------
+const ucum = UcumLhcUtils.getInstance();
+
+function ucumConvert(value, sourceUnit, destUnit) {
+  const r = ucum.convertUnitTo(sourceUnit, Number(value), destUnit);
+  if (r.status !== "succeeded") throw new Error(`cannot convert ${value} '${sourceUnit}' to '${destUnit}': ${(r.msg || []).join("; ")}`);
+  return String(r.toVal);
+}
+
+/** null when valid (the translator's contract), else the reason. */
+function ucumValidate(unit) {
+  const r = ucum.validateUnitString(unit, false);
+  return r.status === "valid" ? null : (r.msg || []).join("; ") || `invalid UCUM unit '${unit}'`;
+}
+
+const unitTerm = (u) => (u === "1" || u === "" ? null : /[./]/.test(u) ? `(${u})` : u);
+
+function ucumMultiply(left, right) {
+  const units = [unitTerm(left.second), unitTerm(right.second)].filter(Boolean);
+  return new Pair(left.first.multiply(right.first), units.length ? units.join(".") : "1");
+}
+
+function ucumDivide(left, right) {
+  const value = BigDecimal.fromString(String(left.first.toDouble() / right.first.toDouble()));
+  const l = unitTerm(left.second) ?? "1";
+  const r = unitTerm(right.second);
+  return new Pair(value, r ? `${l}/${r}` : l);
+}
+
+const ucumService = createUcumService(ucumConvert, ucumValidate, ucumMultiply, ucumDivide);
+
+// ---- Models: shared across requests (model loading is the expensive, immutable part) -----------
+const modelXmlCache = new Map();
+function modelInfoXml(id, _system, version) {
+  if (id !== "FHIR") return null;
+  const file = FHIR_MODEL_INFO[version ?? "4.0.1"];
+  if (!file) return null;
+  if (!modelXmlCache.has(file)) modelXmlCache.set(file, fs.readFileSync(file, "utf8"));
+  return stringAsSource(modelXmlCache.get(file));
+}
+
+const modelManager = new ModelManager();
+modelManager.modelInfoLoader.registerModelInfoProvider(new SystemModelInfoProvider());
+modelManager.modelInfoLoader.registerModelInfoProvider(createModelInfoProvider(modelInfoXml));
+
+// ---- Translation -------------------------------------------------------------------------------
+function compilerOptions(requested) {
+  const o = { ...DEFAULT_OPTIONS, ...(requested || {}) };
+  const options = new CqlCompilerOptions();
+  options.setOptions(o.options.map((name) => CqlCompilerOptions.Options.valueOf(name)));
+  options.signatureLevel = LibraryBuilder.SignatureLevel.valueOf(o.signatureLevel);
+  options.compatibilityLevel = o.compatibilityLevel;
+  options.validateUnits = Boolean(o.validateUnits);
+  options.errorLevel = cqlToElm.CqlCompilerException.ErrorSeverity.valueOf(o.errorLevel);
+  options.analyzeDataRequirements = Boolean(o.analyzeDataRequirements);
+  options.collapseDataRequirements = Boolean(o.collapseDataRequirements);
+  return options;
+}
+
+const EXCEPTION_TYPES = {
+  CqlSyntaxException: "syntax",
+  CqlSemanticException: "semantic",
+  CqlIncludeException: "include",
+  CqlInternalException: "internal",
+};
+
+// TrackBack's fields are name-mangled in the JS build; its toString() is the stable surface:
+// TrackBack{library='...', startLine=4, startChar=11, endLine=4, endChar=17}
+const TRACKBACK = /startLine=(-?\d+), startChar=(-?\d+), endLine=(-?\d+), endChar=(-?\d+)/;
+
+function locatorLibrary(locator) {
+  // The library identifier is the one object-valued field (a VersionedIdentifier: id/version getters).
+  for (const value of Object.values(locator)) {
+    if (value && typeof value === "object" && "id" in value && "version" in value) {
+      return { library: value.id ?? null, version: value.version ?? null };
+    }
+  }
+  return { library: null, version: null };
+}
+
+function toMessage(exc) {
+  const severity = (exc.severity?.name ?? "Error").toLowerCase();
+  let type = EXCEPTION_TYPES[exc.constructor?.name];
+  if (!type) type = "internal";
+  const msg = {
+    severity,
+    type,
+    message: String(exc.message ?? exc),
+    library: null,
+    version: null,
+    line: null,
+    column: null,
+    endLine: null,
+    endColumn: null,
+  };
+  const locator = exc.locator;
+  if (locator) {
+    Object.assign(msg, locatorLibrary(locator));
+    const m = TRACKBACK.exec(String(locator));
+    if (m) {
+      [msg.line, msg.column, msg.endLine, msg.endColumn] = m.slice(1).map(Number);
+      // Syntax errors carry ANTLR's 0-based column, semantic ones a 1-based column: report 1-based.
+      if (type === "syntax") {
+        msg.column += 1;
+        msg.endColumn += 1;
+      }
+    }
+  }
+  return msg;
+}
+
+function libraryDeclaration(text) {
+  // Only used to label results when the translator produced no identifier (e.g. syntax errors).
+  const m = /^\s*library\s+("[^"]+"|[A-Za-z_][A-Za-z0-9_]*)(?:\s+version\s+'([^']*)')?/m.exec(text);
+  return m ? { name: m[1].replace(/"/g, ""), version: m[2] ?? null } : { name: null, version: null };
+}
+
+// Compiled libraries without includes (FHIRHelpers above all) are kept across requests, keyed by
+// options + name + version and reused only when the served source text is identical. Libraries with
+// includes are never reused: their compiled form depends on the included sources.
+const compiledCache = new Map();
+const INCLUDE = /^\s*include\s/m;
+const cacheKey = (optionsKey, id, version) => `${optionsKey}\u0000${id}\u0000${version ?? ""}`;
+
+function translate(request) {
+  const libraries = request.libraries || {};
+  const optionsKey = JSON.stringify({ ...DEFAULT_OPTIONS, ...(request.options || {}) });
+  const options = compilerOptions(request.options);
+  const libraryManager = new LibraryManager(modelManager, options, null, ucumService);
+  const compiled = libraryManager.compiledLibraries.asJsMapView();
+  // Serve every library of the request by name; a requested version must match the declared one.
+  const declared = new Map(Object.entries(libraries).map(([key, text]) => [key, libraryDeclaration(text)]));
+  for (const [key, text] of Object.entries(libraries)) {
+    const decl = declared.get(key);
+    const hit = compiledCache.get(cacheKey(optionsKey, decl.name ?? key, decl.version));
+    if (hit && hit.text === text) compiled.set(hit.identifier, hit.compiled);
+  }
+  const served = new Map();
+  libraryManager.librarySourceLoader.registerProvider(
+    createLibrarySourceProvider((id, _system, version) => {
+      for (const [key, text] of Object.entries(libraries)) {
+        const decl = declared.get(key);
+        const name = decl.name ?? key;
+        if (name !== id && key !== id) continue;
+        if (version && decl.version && version !== decl.version) continue;
+        served.set(`${id}\u0000${version ?? ""}`, text);
+        return stringAsSource(text);
+      }
+      return null;
+    }),
+  );
+
+  const results = {};
+  const targets = Array.isArray(request.targets) ? request.targets : Object.keys(libraries);
+  for (const key of targets) {
+    const text = libraries[key];
+    if (typeof text !== "string") throw new Error(`target ${JSON.stringify(key)} is not among the request's libraries`);
+    let elm = null;
+    let messages;
+    try {
+      const translator = CqlTranslator.fromText(text, libraryManager);
+      messages = translator.exceptions.asJsReadonlyArrayView().map(toMessage);
+      const decl = declared.get(key);
+      for (const m of messages) {
+        if (m.library === null) {
+          m.library = decl.name ?? key;
+          m.version = decl.version;
+        }
+      }
+      elm = JSON.parse(translator.toJson());
+    } catch (err) {
+      messages = [{
+        severity: "error", type: "internal", message: `translator failure: ${err?.message ?? err}`,
+        library: declared.get(key).name ?? key, version: declared.get(key).version,
+        line: null, column: null, endLine: null, endColumn: null,
+      }];
+    }
+    results[key] = { elm, messages };
+  }
+
+  // Only error-free compilations land in compiledLibraries (the translator's own rule).
+  for (const [identifier, library] of compiled) {
+    const text = served.get(`${identifier.id}\u0000${identifier.version ?? ""}`);
+    if (text === undefined || INCLUDE.test(text)) continue;
+    compiledCache.set(cacheKey(optionsKey, identifier.id, identifier.version), { text, identifier, compiled: library });
+  }
+  return { results };
+}
+
+function handle(line) {
+  let request;
+  try {
+    request = JSON.parse(line);
+  } catch (err) {
+    return { id: null, error: `invalid JSON request: ${err.message}` };
+  }
+  const id = request.id ?? null;
+  try {
+    switch (request.op) {
+      case "ping":
+        return { id, ok: true, translatorVersion: TRANSLATOR_VERSION, node: process.version };
+      case "translate":
+        return { id, ...translate(request) };
+      default:
+        return { id, error: `unknown op ${JSON.stringify(request.op)}` };
+    }
+  } catch (err) {
+    return { id, error: String(err?.stack ?? err) };
+  }
+}
+
+const input = readline.createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false });
+input.on("line", (line) => {
+  if (!line.trim()) return;
+  stdoutWrite(JSON.stringify(handle(line)) + "\n");
+});
+input.on("close", () => process.exit(0));

@@ -43,6 +43,8 @@ def reports_errors(func: F) -> F:
         except GeneratorError as exc:
             print_diagnostics(exc.diagnostics)
             ctx.exit(exc.exit_code)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
         except Exception as exc:  # noqa: BLE001 - last-resort guard, tracebacks only with --debug
             if (ctx.find_root().obj or {}).get("debug"):
                 raise

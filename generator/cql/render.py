@@ -1,0 +1,328 @@
+"""CQL phase, part 1: render a guideline's logic Library from the resolved model.
+
+Builder nodes become CQL through the jinja2 snippets in `templates/`. Each define is a
+block that remembers the author object it came from, so a translator message on CQL
+line N can be reported at `definitions/...py:<line>` (see `RenderedLibrary.origin`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property, singledispatchmethod
+from pathlib import Path
+
+import jinja2
+
+from generator.diagnostics import SourceLocation
+from generator.model.logic import (
+    AgeInYears,
+    AllOf,
+    AnyOf,
+    BooleanLogic,
+    Compare,
+    ConditionRecords,
+    Exists,
+    Feature,
+    FeatureName,
+    LatestValue,
+    MedicationRecords,
+    Not,
+    ObservationRecords,
+    OnsetBefore,
+    OnsetWithin,
+    PerformedWithin,
+    ProcedureRecords,
+    RawCql,
+    Records,
+)
+from generator.model.terminology import KNOWN_SYSTEM_NAMES, Code, ValueSet
+from generator.resolve import ResolvedGuideline
+
+CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+
+#: Status codes the Condition filter compares against (name, system, code, display).
+CONDITION_STATUS_CODES = [
+    ("Condition Active", CONDITION_CLINICAL, "active", "Active"),
+    ("Condition Recurrence", CONDITION_CLINICAL, "recurrence", "Recurrence"),
+    ("Condition Relapse", CONDITION_CLINICAL, "relapse", "Relapse"),
+    ("Condition Refuted", CONDITION_VERIFICATION, "refuted", "Refuted"),
+    ("Condition Entered In Error", CONDITION_VERIFICATION, "entered-in-error", "Entered in Error"),
+]
+STATUS_SYSTEM_NAMES = {CONDITION_CLINICAL: "ConditionClinicalStatusCodes", CONDITION_VERIFICATION: "ConditionVerificationStatusCodes"}
+
+
+def cql_identifier(name: str) -> str:
+    """A quoted CQL identifier (Initial Case names may contain spaces)."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def cql_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n") + "'"
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,  # CQL, not HTML: quoting is done by the filters below
+    )
+    env.filters["ident"] = cql_identifier
+    env.filters["string_literal"] = cql_string
+    return env
+
+
+_ENV = _environment()
+_SNIPPETS = _ENV.get_template("expressions.cql.j2").module
+_FUNCTIONS = _ENV.get_template("functions.cql.j2").module
+
+
+@dataclass(frozen=True)
+class Block:
+    """A piece of the library and the author object it came from."""
+
+    text: str
+    location: SourceLocation | None = None
+    subject: str | None = None
+
+
+@dataclass
+class RenderedLibrary:
+    name: str
+    version: str
+    text: str
+    spans: list[tuple[int, int, Block]] = field(default_factory=list)  # (first line, last line, block), 1-based
+
+    def origin(self, line: int | None) -> Block | None:
+        """The block that produced CQL line `line` (for locating translator messages)."""
+        if line is None:
+            return None
+        for first, last, block in self.spans:
+            if first <= line <= last:
+                return block
+        return None
+
+
+@dataclass(frozen=True)
+class _CodeDecl:
+    name: str
+    code: str
+    system_name: str
+    display: str
+
+
+class LibraryRenderer:
+    """Turns one resolved guideline into the text of its logic Library."""
+
+    def __init__(self, rg: ResolvedGuideline):
+        self.rg = rg
+        self._data_defines: dict[str, Block] = {}  # name -> block, in first-use order
+        self._functions: dict[str, str] = {}
+        self._uses_condition_status = False
+
+    # --- names -----------------------------------------------------------------------
+
+    @cached_property
+    def _code_names(self) -> dict[Code, str]:
+        names: dict[Code, str] = {}
+        taken: set[str] = set()
+        for code in self._all_codes:
+            name = code.display
+            if name in taken:
+                name = f"{code.display} ({self._system_name(code.system)} {code.code})"
+            taken.add(name)
+            names[code] = name
+        return names
+
+    @cached_property
+    def _logic_terms(self) -> list[Code | ValueSet]:
+        """Codes and value sets the features use (activity codes are not CQL's business)."""
+        from generator.resolve import walk_logic
+
+        terms: list[Code | ValueSet] = []
+        for feature in self.rg.features:
+            if feature.expression is None:
+                continue
+            for node in walk_logic(feature.expression):
+                if isinstance(node, Records):
+                    for term in (node.terminology, node.body_site):
+                        if term is not None and term not in terms:
+                            terms.append(term)
+        return terms
+
+    @cached_property
+    def _all_codes(self) -> list[Code]:
+        return [t for t in self._logic_terms if isinstance(t, Code)]
+
+    @staticmethod
+    def _system_name(uri: str) -> str:
+        if uri in KNOWN_SYSTEM_NAMES:
+            return KNOWN_SYSTEM_NAMES[uri]
+        if uri in STATUS_SYSTEM_NAMES:
+            return STATUS_SYSTEM_NAMES[uri]
+        tail = re.split(r"[/:]", uri.rstrip("/"))[-1]
+        return re.sub(r"[^A-Za-z0-9]", "", tail.title()) or "CodeSystem"
+
+    def term_name(self, term: Code | ValueSet) -> str:
+        return term.title if isinstance(term, ValueSet) else self._code_names[term]
+
+    # --- data defines ----------------------------------------------------------------
+
+    def _records_define(self, records: Records) -> str:
+        kind = {"Condition": "Conditions", "Observation": "Observations", "Procedure": "Procedures",
+                "MedicationRequest": "Medication Requests"}[records.resource_type]
+        name = f"{self.term_name(records.terminology)} {kind}"
+        if records.body_site is not None:
+            name += f" At {self.term_name(records.body_site)}"
+        if name not in self._data_defines:
+            self._data_defines[name] = Block(_SNIPPETS.define(name, self._records_body(records)), subject=f"data:{name}")
+        return name
+
+    def _records_body(self, records: Records) -> str:
+        term = self.term_name(records.terminology)
+        if isinstance(records, ConditionRecords):
+            self._uses_condition_status = True
+            site = records.body_site
+            return _SNIPPETS.condition_records(
+                term, self.term_name(site) if site is not None else None, isinstance(site, ValueSet)
+            )
+        if isinstance(records, ObservationRecords):
+            return _SNIPPETS.observation_records(term)
+        if isinstance(records, ProcedureRecords):
+            return _SNIPPETS.procedure_records(term)
+        if isinstance(records, MedicationRecords):
+            return _SNIPPETS.medication_records(term)
+        raise TypeError(f"unsupported records {type(records).__name__}")
+
+    def _latest_define(self, latest: LatestValue) -> str:
+        records = self._records_define(latest.records)
+        name = f"Latest {self.term_name(latest.records.terminology)} Observation"
+        if name not in self._data_defines:
+            self._functions["Observation Date"] = _FUNCTIONS.observation_date()
+            self._data_defines[name] = Block(_SNIPPETS.define(name, _SNIPPETS.latest_observation(records)), subject=f"data:{name}")
+        return name
+
+    # --- expressions -----------------------------------------------------------------
+
+    @singledispatchmethod
+    def expr(self, node: object) -> str:
+        raise TypeError(f"cannot render {type(node).__name__} as CQL")
+
+    @expr.register
+    def _(self, node: Feature) -> str:
+        return cql_identifier(node.name)
+
+    @expr.register
+    def _(self, node: FeatureName) -> str:
+        return cql_identifier(node.name)
+
+    @expr.register
+    def _(self, node: AllOf) -> str:
+        return "(" + " and ".join(self.expr(p) for p in node.parts) + ")"
+
+    @expr.register
+    def _(self, node: AnyOf) -> str:
+        return "(" + " or ".join(self.expr(p) for p in node.parts) + ")"
+
+    @expr.register
+    def _(self, node: Not) -> str:
+        return f"not ({self.expr(node.part)})"
+
+    @expr.register
+    def _(self, node: RawCql) -> str:
+        return f"({node.text.strip()})"
+
+    @expr.register
+    def _(self, node: Exists) -> str:
+        return _SNIPPETS.exists(self._records_define(node.records))
+
+    @expr.register
+    def _(self, node: OnsetWithin) -> str:
+        self._functions["Onset Date"] = _FUNCTIONS.onset_date()
+        return _SNIPPETS.onset_within(self._records_define(node.records), node.duration.to_cql())
+
+    @expr.register
+    def _(self, node: OnsetBefore) -> str:
+        self._functions["Onset Date"] = _FUNCTIONS.onset_date()
+        return _SNIPPETS.onset_before(self._records_define(node.records), node.duration.to_cql())
+
+    @expr.register
+    def _(self, node: PerformedWithin) -> str:
+        self._functions["Performed Date"] = _FUNCTIONS.performed_date()
+        return _SNIPPETS.performed_within(self._records_define(node.records), node.duration.to_cql())
+
+    @expr.register
+    def _(self, node: Compare) -> str:
+        if isinstance(node.left, AgeInYears):
+            return _SNIPPETS.age_compare(node.op, node.right)
+        latest = self._latest_define(node.left)
+        return _SNIPPETS.latest_value_compare(latest, node.op, node.right.to_cql())  # type: ignore[union-attr]
+
+    # --- the library -----------------------------------------------------------------
+
+    def render(self) -> RenderedLibrary:
+        rg = self.rg
+        blocks: list[Block] = []
+        for feature in rg.features:
+            body = feature.cql.strip() if feature.cql is not None else (
+                self.expr(feature.expression) if feature.expression is not None else "null"
+            )
+            blocks.append(Block(_SNIPPETS.define(feature.name, body, feature.description), feature.location,
+                                f"feature:{feature.name}"))
+        for rr in rg.recommendations:
+            rec = rr.recommendation
+            body = self.expr(rec.applicability) if rec.applicability is not None else "true"
+            blocks.append(Block(_SNIPPETS.define(rr.applicability_define, body, f"Applicability of '{rec.title}'"),
+                                rec.location, f"rec:{rr.id}"))
+            for ra in rr.activities:
+                if ra.message_define:
+                    message = getattr(ra.activity, "message")
+                    blocks.append(Block(_SNIPPETS.define(ra.message_define, cql_string(message)), ra.activity.location,
+                                        f"activity:{ra.id}"))
+
+        header = _ENV.get_template("logic_library.cql.j2").render(
+            name=rg.library_name,
+            version=rg.guideline.version,
+            code_systems=self._code_systems(),
+            value_sets=[{"name": vs.title, "url": rg.value_set_url(vs)} for vs in rg.value_sets if vs in self._logic_terms],
+            codes=self._code_declarations(),
+        )
+        function_blocks = [Block(text, subject=f"function:{name}") for name, text in sorted(self._functions.items())]
+        ordered = [Block(header, rg.guideline.location, "library")] + function_blocks + list(self._data_defines.values()) + blocks
+        return _assemble(rg.library_name, rg.guideline.version, ordered)
+
+    def _code_declarations(self) -> list[_CodeDecl]:
+        decls = [_CodeDecl(self._code_names[c], c.code, self._system_name(c.system), c.display) for c in self._all_codes]
+        if self._uses_condition_status:
+            decls += [_CodeDecl(n, code, STATUS_SYSTEM_NAMES[s], d) for n, s, code, d in CONDITION_STATUS_CODES]
+        return decls
+
+    def _code_systems(self) -> list[dict[str, str]]:
+        uris = {c.system for c in self._all_codes}
+        if self._uses_condition_status:
+            uris |= set(STATUS_SYSTEM_NAMES)
+        return [{"name": self._system_name(u), "uri": u} for u in sorted(uris, key=self._system_name)]
+
+
+def _assemble(name: str, version: str, blocks: list[Block]) -> RenderedLibrary:
+    lines: list[str] = []
+    spans: list[tuple[int, int, Block]] = []
+    for block in blocks:
+        text = block.text.strip("\n")
+        first = len(lines) + 1
+        lines.extend(text.split("\n"))
+        spans.append((first, len(lines), block))
+        lines.append("")
+    return RenderedLibrary(name, version, "\n".join(lines).rstrip("\n") + "\n", spans)
+
+
+def render_library(rg: ResolvedGuideline) -> RenderedLibrary:
+    """Render the logic Library of a resolved guideline (deterministic)."""
+    # Render data defines first so the header knows which status codes are needed.
+    renderer = LibraryRenderer(rg)
+    return renderer.render()
+
+
+__all__ = ["RenderedLibrary", "Block", "render_library", "cql_identifier", "cql_string", "BooleanLogic"]

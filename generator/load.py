@@ -1,0 +1,75 @@
+"""LOAD phase: import the definition packages and collect their Guideline objects.
+
+Each direct sub-folder of `definitions/` that is a Python package and exposes a module-level
+`guideline` is one guideline. Import errors are reported at the author's file and line.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.diagnostics import DiagnosticBag, SourceLocation
+from generator.model.guideline import Guideline
+
+
+@dataclass
+class LoadedGuideline:
+    guideline: Guideline
+    package_dir: Path
+
+
+def load_definitions(definitions_dir: Path, bag: DiagnosticBag) -> list[LoadedGuideline]:
+    if not definitions_dir.is_dir():
+        bag.error("LOAD001", f"definitions folder not found: {definitions_dir}")
+        return []
+    loaded: list[LoadedGuideline] = []
+    for package_dir in sorted(p for p in definitions_dir.iterdir() if (p / "__init__.py").is_file()):
+        guideline = _import_guideline(package_dir, bag)
+        if guideline is not None:
+            loaded.append(LoadedGuideline(guideline, package_dir))
+    if not loaded and not bag.has_errors:
+        bag.error("LOAD002", f"no guideline packages (with a module-level `guideline`) in {definitions_dir}")
+    return loaded
+
+
+def _import_guideline(package_dir: Path, bag: DiagnosticBag) -> Guideline | None:
+    # A private module name so two definitions folders never share sys.modules entries.
+    module_name = f"_cpg_definitions_{abs(hash(str(package_dir.resolve())))}_{package_dir.name}"
+    for name in [m for m in sys.modules if m == module_name or m.startswith(module_name + ".")]:
+        del sys.modules[name]
+    spec = importlib.util.spec_from_file_location(
+        module_name, package_dir / "__init__.py", submodule_search_locations=[str(package_dir)]
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # noqa: BLE001 - any author error becomes a located diagnostic
+        location = _innermost_author_frame(exc, package_dir)
+        bag.error("LOAD003", f"importing {package_dir.name} failed: {type(exc).__name__}: {exc}", location=location)
+        return None
+    guideline = getattr(module, "guideline", None)
+    if not isinstance(guideline, Guideline):
+        bag.error(
+            "LOAD004",
+            "the package must define a module-level `guideline = Guideline(...)`",
+            location=SourceLocation.relative(package_dir / "__init__.py", 1),
+        )
+        return None
+    return guideline
+
+
+def _innermost_author_frame(exc: BaseException, package_dir: Path) -> SourceLocation | None:
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return SourceLocation.relative(exc.filename, exc.lineno or 1)
+    root = str(package_dir.resolve())
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if str(Path(frame.filename).resolve()).startswith(root):
+            found = SourceLocation.relative(frame.filename, frame.lineno or 1)
+    return found

@@ -1,0 +1,35 @@
+"""The authoring model: what guideline authors write in definitions/."""
+
+from generator.model.activities import Activity, Communication, Dosage, Medication, Service
+from generator.model.guideline import Guideline, Process, Scenario, Strategy
+from generator.model.logic import (
+    BooleanLogic,
+    Feature,
+    age_in_years,
+    conditions,
+    medications,
+    observations,
+    procedures,
+)
+from generator.model.recommendation import Certainty, Citation, Direction, Recommendation, Source, Strength
+from generator.model.terminology import (
+    LOINC,
+    RXNORM,
+    SNOMED,
+    Code,
+    CodeSystem,
+    Duration,
+    Quantity,
+    ValueSet,
+    days,
+    months,
+    weeks,
+    years,
+)
+
+__all__ = [
+    "Activity", "BooleanLogic", "Certainty", "Citation", "Code", "CodeSystem", "Communication", "Direction",
+    "Dosage", "Duration", "Feature", "Guideline", "LOINC", "Medication", "Process", "Quantity", "RXNORM",
+    "Recommendation", "SNOMED", "Scenario", "Service", "Source", "Strategy", "Strength", "ValueSet",
+    "age_in_years", "conditions", "days", "medications", "months", "observations", "procedures", "weeks", "years",
+]

@@ -1,0 +1,261 @@
+"""RESOLVE phase: give every construct its id, name and canonical URL, and link references.
+
+Identity comes from the construct tree (CDK habit): a recommendation's id is the one the
+author wrote; its PlanDefinition URL, name and CQL define names derive from it and are
+never typed twice. Problems with references (duplicates, unknown feature names) are
+reported here with the author's file:line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.diagnostics import DiagnosticBag
+from generator.load import LoadedGuideline
+from generator.model.activities import Activity
+from generator.model.guideline import Guideline, Scenario, Strategy
+from generator.model.logic import (
+    AllOf,
+    AnyOf,
+    BooleanLogic,
+    Compare,
+    Exists,
+    Feature,
+    FeatureName,
+    LatestValue,
+    Not,
+    OnsetBefore,
+    OnsetWithin,
+    PerformedWithin,
+    Records,
+)
+from generator.model.recommendation import Recommendation
+from generator.model.terminology import Code, ValueSet
+
+
+def pascal_case(text: str) -> str:
+    """`calcitonin-acute-pain` -> `CalcitoninAcutePain` (FHIR `name`, CQL library names)."""
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", text) if part)
+
+
+def title_words(text: str) -> str:
+    """`calcitonin-acute-pain` -> `Calcitonin Acute Pain` (CQL identifiers in Initial Case)."""
+    return " ".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", text) if part)
+
+
+@dataclass(eq=False)
+class ResolvedActivity:
+    activity: Activity
+    id: str
+    url: str
+    name: str
+    title: str
+    recommendation: "ResolvedRecommendation"
+    message_define: str | None = None  # CQL define carrying a communication's text
+
+
+@dataclass(eq=False)
+class ResolvedRecommendation:
+    recommendation: Recommendation
+    id: str
+    url: str
+    name: str
+    strategy: "ResolvedStrategy"
+    applicability_define: str
+    activities: list[ResolvedActivity] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class ResolvedStrategy:
+    strategy: Strategy
+    id: str
+    url: str
+    name: str
+    recommendations: list[ResolvedRecommendation] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class ResolvedGuideline:
+    """The guideline with every identity decided: the input of the CQL and SYNTH phases."""
+
+    guideline: Guideline
+    package_dir: Path
+    pathway_id: str
+    pathway_url: str
+    library_name: str
+    library_url: str
+    strategies: list[ResolvedStrategy]
+    features: list[Feature]
+    value_sets: list[ValueSet]
+    codes: list[Code]
+    scenarios: list[Scenario]
+
+    @property
+    def recommendations(self) -> list[ResolvedRecommendation]:
+        return [rec for strategy in self.strategies for rec in strategy.recommendations]
+
+    @property
+    def activities(self) -> list[ResolvedActivity]:
+        return [act for rec in self.recommendations for act in rec.activities]
+
+    def url(self, resource_type: str, resource_id: str) -> str:
+        return f"{self.guideline.canonical.rstrip('/')}/{resource_type}/{resource_id}"
+
+    def versioned(self, url: str) -> str:
+        return f"{url}|{self.guideline.version}"
+
+    def value_set_url(self, value_set: ValueSet) -> str:
+        return self.url("ValueSet", value_set.id)
+
+
+def resolve(loaded: LoadedGuideline, bag: DiagnosticBag) -> ResolvedGuideline:
+    g = loaded.guideline
+    base = g.canonical.rstrip("/")
+
+    def url(resource_type: str, resource_id: str) -> str:
+        return f"{base}/{resource_type}/{resource_id}"
+
+    plan_ids: dict[str, object] = {g.id: g}
+    activity_ids: dict[str, object] = {}
+
+    def claim(table: dict[str, object], kind: str, ident: str, owner: object) -> None:
+        if ident in table and table[ident] is not owner:
+            bag.error("REF001", f"duplicate {kind} id '{ident}'", location=getattr(owner, "location", None))
+        table[ident] = owner
+
+    strategies: list[ResolvedStrategy] = []
+    for strategy in g.strategies:
+        claim(plan_ids, "PlanDefinition", strategy.id, strategy)
+        rs = ResolvedStrategy(strategy, strategy.id, url("PlanDefinition", strategy.id), pascal_case(strategy.id))
+        strategies.append(rs)
+        for rec in strategy.recommendations:
+            claim(plan_ids, "PlanDefinition", rec.id, rec)
+            rr = ResolvedRecommendation(
+                rec, rec.id, url("PlanDefinition", rec.id), pascal_case(rec.id), rs,
+                applicability_define=f"Is {title_words(rec.id)} Applicable",
+            )
+            rs.recommendations.append(rr)
+            _resolve_activities(rr, url, activity_ids, claim)
+
+    features = _collect_features(g, bag)
+    value_sets, codes = _collect_terminology(g, features, bag)
+    return ResolvedGuideline(
+        guideline=g,
+        package_dir=loaded.package_dir,
+        pathway_id=g.id,
+        pathway_url=url("PlanDefinition", g.id),
+        library_name=g.name,
+        library_url=url("Library", g.name),
+        strategies=strategies,
+        features=features,
+        value_sets=value_sets,
+        codes=codes,
+        scenarios=list(g.scenarios),
+    )
+
+
+def _resolve_activities(rr: ResolvedRecommendation, url, activity_ids, claim) -> None:  # type: ignore[no-untyped-def]
+    activities = rr.recommendation.activities
+    for index, activity in enumerate(activities):
+        if activity.id:
+            ident = activity.id
+        elif len(activities) == 1:
+            ident = rr.id
+        else:
+            ident = f"{rr.id}-{index + 1}"
+        claim(activity_ids, "ActivityDefinition", ident, activity)
+        title = activity.title or (activity.code.display if isinstance(activity.code, Code) else None) or rr.recommendation.title or ident
+        resolved = ResolvedActivity(activity, ident, url("ActivityDefinition", ident), pascal_case(ident), title, rr)
+        if getattr(activity, "message", None):
+            resolved.message_define = f"{title_words(ident)} Message"
+        rr.activities.append(resolved)
+
+
+def walk_logic(node: object):  # type: ignore[no-untyped-def]
+    """Yield every logic node below `node` (features are yielded, not entered)."""
+    yield node
+    if isinstance(node, (AllOf, AnyOf)):
+        for part in node.parts:
+            yield from walk_logic(part)
+    elif isinstance(node, Not):
+        yield from walk_logic(node.part)
+    elif isinstance(node, Compare):
+        yield from walk_logic(node.left)
+    elif isinstance(node, (Exists, OnsetWithin, OnsetBefore, PerformedWithin, LatestValue)):
+        yield node.records
+
+
+def _collect_features(g: Guideline, bag: DiagnosticBag) -> list[Feature]:
+    """Every feature in use, in first-use order; feature names resolved to objects."""
+    by_name: dict[str, Feature] = {}
+    ordered: list[Feature] = []
+
+    def add(feature: Feature) -> None:
+        existing = by_name.get(feature.name)
+        if existing is feature:
+            return
+        if existing is not None:
+            bag.error("REF003", f"two different features are named '{feature.name}'", location=feature.location)
+            return
+        by_name[feature.name] = feature
+        if feature.expression is not None:
+            visit(feature.expression)
+        ordered.append(feature)
+
+    def visit(node: object) -> None:
+        for child in walk_logic(node):
+            if isinstance(child, Feature):
+                add(child)
+
+    for feature in g.features:
+        add(feature)
+    for rec in g.recommendations:
+        if rec.applicability is not None:
+            visit(rec.applicability)
+
+    # Names used as strings must name a known feature.
+    def check_names(node: object, fallback) -> None:  # type: ignore[no-untyped-def]
+        for child in walk_logic(node):
+            if isinstance(child, FeatureName) and child.name not in by_name:
+                bag.error("REF002", f"unknown feature '{child.name}'", location=child.location or fallback)
+
+    for rec in g.recommendations:
+        if rec.applicability is not None:
+            check_names(rec.applicability, rec.location)
+    for feature in ordered:
+        if feature.expression is not None:
+            check_names(feature.expression, feature.location)
+    return ordered
+
+
+def _collect_terminology(g: Guideline, features: list[Feature], bag: DiagnosticBag) -> tuple[list[ValueSet], list[Code]]:
+    value_sets: list[ValueSet] = []
+    codes: list[Code] = []
+
+    def add_term(term: object) -> None:
+        if isinstance(term, ValueSet):
+            if term not in value_sets:
+                clash = next((v for v in value_sets if v.id == term.id), None)
+                if clash is not None:
+                    bag.error("REF004", f"two different value sets have the id '{term.id}'", location=term.location)
+                    return
+                value_sets.append(term)
+        elif isinstance(term, Code) and term not in codes:
+            codes.append(term)
+
+    for vs in g.value_sets:
+        add_term(vs)
+    for feature in features:
+        if feature.expression is None:
+            continue
+        for node in walk_logic(feature.expression):
+            if isinstance(node, Records):
+                add_term(node.terminology)
+                if node.body_site is not None:
+                    add_term(node.body_site)
+    for rec in g.recommendations:
+        for activity in rec.activities:
+            add_term(activity.code)
+    return value_sets, codes

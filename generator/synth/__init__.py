@@ -1,0 +1,37 @@
+"""SYNTH phase: the resolved model and its compiled logic become FHIR R4 resources.
+
+One exporter per output kind (PlanDefinition levels, ActivityDefinition, Library,
+ValueSet); no I/O. Every resource is parsed by the R4B models before it is returned.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.cql.phase import FHIRHELPERS, CompiledLogic
+from generator.cql.translator import DEFAULT_OPTIONS
+from generator.resolve import ResolvedGuideline
+from generator.synth import activitydefinition, plandefinition, valueset
+from generator.synth._common import checked
+from generator.synth.library import FHIRHELPERS_VERSION, logic_library
+
+
+def synthesize(rg: ResolvedGuideline, logic: CompiledLogic) -> list[dict[str, Any]]:
+    g = rg.guideline
+    resources: list[dict[str, Any]] = [plandefinition.pathway(rg)]
+    resources += [plandefinition.strategy(rg, rs) for rs in rg.strategies]
+    resources += [plandefinition.recommendation(rg, rr) for rr in rg.recommendations]
+    resources += [activitydefinition.activity_definition(rg, ra) for ra in rg.activities]
+    resources.append(
+        logic_library(rg, rg.library_name, g.version, f"{g.title} logic",
+                      f"Case features and applicability logic of {g.title}, in CQL with its ELM.",
+                      logic.library.text, logic.main, DEFAULT_OPTIONS)
+    )
+    resources.append(
+        logic_library(rg, FHIRHELPERS, FHIRHELPERS_VERSION, "FHIRHelpers",
+                      "Conversions from FHIR R4 types to CQL System types, generated from the FHIR 4.0.1 "
+                      "model info's conversion declarations.",
+                      logic.fhirhelpers, logic.translations[FHIRHELPERS], DEFAULT_OPTIONS)
+    )
+    resources += [valueset.value_set(rg, vs) for vs in rg.value_sets]
+    return [checked(r) for r in resources]

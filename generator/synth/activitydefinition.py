@@ -1,0 +1,95 @@
+"""SYNTH: ActivityDefinitions conforming to the CPG activity profiles.
+
+Each profile fixes kind, the request profile, intent `proposal`, requires doNotPerform,
+and carries the CPG activity-type code; the clinical code rides beside it in `code`
+(services, communications) or in `productCodeableConcept` (medications).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.model.activities import Communication, Dosage, Medication, Service
+from generator.model.terminology import Code, ValueSet
+from generator.resolve import ResolvedActivity, ResolvedGuideline
+from generator.synth._common import ACTIVITY_TYPE_SYSTEM, CPG, CRMI, capabilities, coding, metadata
+
+AD_PROFILES = [CRMI + "crmi-shareableactivitydefinition", CRMI + "crmi-publishableactivitydefinition"]
+VALUE_SET_EXT = "http://hl7.org/fhir/StructureDefinition/valueset-reference"
+
+
+def _clinical_concept(term: Code | ValueSet | None, rg: ResolvedGuideline, text: str) -> dict[str, Any] | None:
+    if isinstance(term, Code):
+        return {"coding": [term.to_coding()], "text": text}
+    if isinstance(term, ValueSet):
+        # A choice among the value set's codes: list them and point at the value set.
+        return {
+            "extension": [{"url": VALUE_SET_EXT, "valueUri": rg.value_set_url(term)}],
+            "coding": [c.to_coding() for c in term.codes],
+            "text": text,
+        }
+    return None
+
+
+def _dosage(d: Dosage) -> dict[str, Any]:
+    result: dict[str, Any] = {"text": d.text}
+    repeat: dict[str, Any] = {}
+    if d.duration is not None:
+        repeat["boundsDuration"] = d.duration.to_fhir()
+    if d.frequency is not None:
+        repeat["frequency"] = d.frequency
+    if d.period is not None:
+        repeat["period"] = d.period.value
+        repeat["periodUnit"] = {"days": "d", "weeks": "wk", "months": "mo", "years": "a"}[d.period.unit]
+    if repeat:
+        result["timing"] = {"repeat": repeat}
+    if d.as_needed:
+        result["asNeededBoolean"] = True
+    if d.route is not None:
+        result["route"] = {"coding": [d.route.to_coding()]}
+    if d.dose is not None:
+        result["doseAndRate"] = [{"doseQuantity": d.dose.to_fhir()}]
+    return result
+
+
+def activity_definition(rg: ResolvedGuideline, ra: ResolvedActivity) -> dict[str, Any]:
+    activity = ra.activity
+    resource: dict[str, Any] = {
+        "resourceType": "ActivityDefinition",
+        "id": ra.id,
+        "meta": {"profile": [CPG + activity.profile, *AD_PROFILES]},
+        "extension": capabilities("shareable", "computable", "publishable"),
+    }
+    description = activity.description or ra.recommendation.recommendation.statement or ra.title
+    resource.update(metadata(rg, "ActivityDefinition", ra.id, ra.name, ra.title, description))
+    if ra.message_define:
+        resource["library"] = [rg.versioned(rg.library_url)]
+    resource["kind"] = activity.kind
+    resource["profile"] = CPG + activity.request_profile
+
+    type_coding = coding(ACTIVITY_TYPE_SYSTEM, activity.activity_type, activity.activity_type_display)
+    clinical = _clinical_concept(activity.code, rg, ra.title)
+    if isinstance(activity, Medication) or clinical is None:
+        resource["code"] = {"coding": [type_coding]}
+    else:
+        merged = dict(clinical)
+        merged["coding"] = [type_coding, *clinical["coding"]]
+        resource["code"] = merged
+    resource["intent"] = "proposal"
+    resource["priority"] = "routine"
+    resource["doNotPerform"] = activity.do_not_perform
+    if isinstance(activity, Service) and activity.body_site is not None:
+        resource["bodySite"] = [{"coding": [activity.body_site.to_coding()]}]
+    if isinstance(activity, Medication):
+        if clinical is not None:
+            resource["productCodeableConcept"] = clinical
+        if activity.dosages:
+            resource["dosage"] = [_dosage(d) for d in activity.dosages]
+    if isinstance(activity, Communication) and ra.message_define:
+        resource["dynamicValue"] = [
+            {
+                "path": "payload[0].contentString",
+                "expression": {"language": "text/cql-identifier", "expression": ra.message_define},
+            }
+        ]
+    return resource

@@ -1,0 +1,92 @@
+"""WRITE phase: lay out a built guideline under output/<guideline-id>/, atomically.
+
+Files are produced in memory first (`artifact_files`); `write_output` writes them to a
+temporary sibling folder and swaps it in, so an error leaves `output/` untouched.
+`check_output` compares instead of writing (`cpg build --check`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from generator.compile import BuiltGuideline
+
+
+def dump_json(data: Any) -> bytes:
+    """The one JSON formatting of every file we write: 2-space indent, UTF-8, final newline."""
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def artifact_files(built: BuiltGuideline) -> dict[str, bytes]:
+    """Relative path -> bytes for everything under output/<guideline-id>/."""
+    files: dict[str, bytes] = {}
+    for resource in built.resources:
+        files[f"resources/{resource['resourceType']}-{resource['id']}.json"] = dump_json(resource)
+    for name, translation in built.logic.translations.items():
+        files[f"elm/{name}.json"] = translation.elm_json.encode("utf-8")
+    files[f"cql/{built.logic.library.name}.cql"] = built.logic.library.text.encode("utf-8")
+    files["cql/FHIRHelpers.cql"] = built.logic.fhirhelpers.encode("utf-8")
+    for extra in _publishers():
+        files.update(extra(built))
+    return dict(sorted(files.items()))
+
+
+def _publishers():  # type: ignore[no-untyped-def]
+    """PUBLISH exporters that add bundles, the NPM package and the site (when present)."""
+    try:
+        from generator.publish import publication_files
+    except ImportError:
+        return []
+    return [publication_files]
+
+
+def _read_tree(folder: Path) -> dict[str, bytes]:
+    if not folder.is_dir():
+        return {}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def stale_files(built: BuiltGuideline, output_dir: Path) -> list[str]:
+    """Paths that differ between what the definitions produce and output/<id>/ (sorted)."""
+    expected = artifact_files(built)
+    actual = _read_tree(output_dir / built.id)
+    return sorted(p for p in expected.keys() | actual.keys() if expected.get(p) != actual.get(p))
+
+
+def write_output(builds: list[BuiltGuideline], output_dir: Path) -> list[Path]:
+    """Write every guideline's files; each folder is replaced as a whole (temp dir, then swap)."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for built in builds:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{built.id}.", dir=output_dir))
+            staged.append((tmp, output_dir / built.id))
+            for rel, data in artifact_files(built).items():
+                target = tmp / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+    except BaseException:
+        for tmp, _ in staged:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    written = []
+    for tmp, final in staged:
+        old = None
+        if final.exists():
+            old = final.with_name(f".{final.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(final, old)
+        os.replace(tmp, final)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        written.append(final)
+    return written

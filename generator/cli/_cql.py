@@ -1,0 +1,104 @@
+"""`cpg cql FILE...`: compile hand-written .cql files with the official translator.
+
+For authors debugging CQL outside a guideline build: messages are printed compiler-style
+(`path/File.cql:line:col: error: message`) so editors can jump to them. Includes resolve from the
+folders of the given files; FHIRHelpers 4.0.1 falls back to our generated library.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+
+from generator.cli._common import main, reports_errors
+from generator.cql.fhirhelpers import FHIRHELPERS_NAME, FHIRHELPERS_VERSION, fhirhelpers_cql
+from generator.cql.translator import CqlMessage, Translator, TranslatorError
+from generator.diagnostics import Diagnostic, GeneratorError
+
+_LIBRARY = re.compile(r"^\s*library\s+(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
+_INCLUDES_HELPERS = re.compile(rf"^\s*include\s+\"?{FHIRHELPERS_NAME}\"?\b", re.MULTILINE)
+GENERATED_HELPERS_LABEL = f"<generated {FHIRHELPERS_NAME} {FHIRHELPERS_VERSION}>"
+
+
+def library_name(text: str, path: Path) -> str:
+    """The declared library name, else the file stem (the translator reports the same)."""
+    match = _LIBRARY.search(text)
+    return match.group(1).strip('"') if match else path.stem
+
+
+def _sources(files: tuple[Path, ...]) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """(library name -> CQL, library name -> shown path, target names). Given files win over
+    same-named libraries found next to them."""
+    libraries: dict[str, str] = {}
+    shown: dict[str, str] = {}
+    targets: list[str] = []
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        name = library_name(text, path)
+        if name in targets:
+            raise GeneratorError([Diagnostic("CQL", f"{path}: library {name} is also defined in {shown[name]}")])
+        libraries[name], shown[name] = text, str(path)
+        targets.append(name)
+    for folder in sorted({p.resolve().parent for p in files}):
+        for candidate in sorted(folder.glob("*.cql")):
+            text = candidate.read_text(encoding="utf-8")
+            name = library_name(text, candidate)
+            if name not in libraries:
+                libraries[name], shown[name] = text, str(candidate)
+    if FHIRHELPERS_NAME not in libraries and any(_INCLUDES_HELPERS.search(t) for t in libraries.values()):
+        libraries[FHIRHELPERS_NAME], shown[FHIRHELPERS_NAME] = fhirhelpers_cql(), GENERATED_HELPERS_LABEL
+    return libraries, shown, targets
+
+
+def format_message(message: CqlMessage, shown: dict[str, str]) -> str:
+    where = shown.get(message.library or "", message.library or "<cql>")
+    if message.line is not None:
+        where += f":{message.line}"
+        if message.column is not None:
+            where += f":{message.column}"
+    return f"{where}: {message.severity}: {message.message}"
+
+
+@main.command("cql")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Write <LibraryName>.json ELM here for each library that compiles without errors.")
+@reports_errors
+def cql(files: tuple[Path, ...], out_dir: Path | None) -> None:
+    """Translate CQL FILES to ELM and report the translator's messages; exit 1 on errors."""
+    libraries, shown, targets = _sources(files)
+    try:
+        with Translator() as translator:
+            results = translator.translate(libraries, targets)
+    except TranslatorError as exc:
+        raise GeneratorError([Diagnostic("CQL", str(exc))]) from exc
+    printed: set[str] = set()
+    errors = warnings = 0
+    for name in targets:
+        for message in results[name].messages:
+            line = format_message(message, shown)
+            if line in printed:  # an include's message repeats in each library including it
+                continue
+            printed.add(line)
+            errors += message.severity == "error"
+            warnings += message.severity == "warning"
+            color = {"error": "red", "warning": "yellow"}.get(message.severity)
+            click.secho(line, fg=color, err=True)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for name in targets:
+            translation = results[name]
+            if translation.ok and translation.elm is not None:
+                target = out_dir / f"{name}.json"
+                target.write_text(translation.elm_json, encoding="utf-8")
+                click.echo(f"wrote {target}")
+    click.echo(
+        f"{len(targets)} librar{'y' if len(targets) == 1 else 'ies'}: "
+        f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}",
+        err=True,
+    )
+    if errors:
+        # Not click's Exit: reports_errors treats any other exception as an internal error.
+        raise GeneratorError([], exit_code=1)

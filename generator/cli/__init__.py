@@ -13,6 +13,7 @@ from generator.cli._common import main
 
 # Sub-commands register themselves on `main` when imported.
 from generator.cli import _build  # noqa: F401,E402
+from generator.cli import _validate  # noqa: F401,E402
 from generator.cli import _cql  # noqa: F401,E402
 
 __all__ = ["main"]

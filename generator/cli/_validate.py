@@ -1,0 +1,111 @@
+"""`cpg validate PATH`: check computable guideline artifacts, ours or anyone's.
+
+Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 unusable input (missing
+path, unreadable package). `--format json` prints one FHIR OperationOutcome so other
+tools can consume the result.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from generator.cli._common import main, reports_errors
+from generator.diagnostics import Diagnostic, Severity, summary
+from generator.validate import RULES, UNUSABLE, ValidationOptions, load_artifacts, validate
+
+_ISSUE_TYPE = {
+    "input.missing": "not-found",
+    "input.too-large": "too-long",
+    "input.package-limit": "too-long",
+    "input.package-unsafe": "security",
+    "input.duplicate-id": "duplicate",
+    "reference.duplicate-canonical": "duplicate",
+    "base.binding": "code-invalid",
+    "base.code-unknown": "code-invalid",
+    "base.invariant": "invariant",
+    "profile.invariant": "invariant",
+    "profile.cardinality": "required",
+    "profile.prohibited": "structure",
+    "profile.fixed": "value",
+    "profile.pattern": "value",
+    "profile.binding": "code-invalid",
+    "structure.missing-required": "required",
+}
+_LAYER_TYPE = {
+    "input": "invalid", "structure": "structure", "base": "structure", "profile": "business-rule",
+    "reference": "not-found", "cql": "invalid", "terminology": "code-invalid", "metadata": "business-rule",
+}
+
+
+def issue_type(d: Diagnostic) -> str:
+    if d.code.endswith(".unavailable"):
+        return "not-supported"
+    rule = RULES.get(d.code)
+    return _ISSUE_TYPE.get(d.code) or _LAYER_TYPE.get(rule.layer if rule else "", "processing")
+
+
+def operation_outcome(diags: list[Diagnostic]) -> dict[str, Any]:
+    """All findings as one R4 OperationOutcome (issue.diagnostics carries the rule id)."""
+    issues: list[dict[str, Any]] = []
+    for d in diags:
+        where = d.resource or (str(d.location) if d.location else None)
+        issue: dict[str, Any] = {
+            "severity": d.severity.value,
+            "code": issue_type(d),
+            "details": {"text": f"{where}: {d.message}" if where else d.message},
+            "diagnostics": d.code,
+        }
+        if d.path:
+            issue["expression"] = [d.path]
+        issues.append(issue)
+    if not issues:
+        issues.append({"severity": "information", "code": "informational", "details": {"text": "no issues found"}})
+    return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+def table(diags: list[Diagnostic]) -> str:
+    rows = [("SEVERITY", "RULE", "RESOURCE", "FHIRPATH", "MESSAGE")]
+    for d in diags:
+        where = d.resource or (str(d.location) if d.location else "-")
+        rows.append((d.severity.value, d.code, where, d.path or "-", d.message))
+    widths = [min(max(len(r[i]) for r in rows), 60) for i in range(4)]
+    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4] for r in rows]
+    return "\n".join(lines)
+
+
+def _order(d: Diagnostic) -> tuple[int, str, str]:
+    rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}[d.severity]
+    return rank, d.resource or "", d.path or ""
+
+
+@main.command("validate")
+@click.argument("path", required=False, type=click.Path(path_type=str))
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="table for people, json for one FHIR OperationOutcome")
+@click.option("--no-cql", is_flag=True, help="Skip the CQL layer (no translator process).")
+@click.option("--rules", "list_rules", is_flag=True, help="List every rule id with its description and exit.")
+@reports_errors
+def validate_command(path: str | None, fmt: str, no_cql: bool, list_rules: bool) -> None:
+    """Validate FHIR CPG artifacts in PATH (folder, JSON file, Bundle, or NPM package .tgz)."""
+    ctx = click.get_current_context()
+    if list_rules:
+        for rule in RULES.values():
+            click.echo(f"{rule.id:32} {rule.severity.value:12} {rule.description}")
+        return
+    if path is None:
+        raise click.UsageError("PATH is required (or use --rules)")
+    artifacts, load_diags = load_artifacts(path)
+    diags = load_diags + (validate(artifacts, ValidationOptions(cql=not no_cql)) if artifacts else [])
+    diags.sort(key=_order)
+    if fmt == "json":
+        click.echo(json.dumps(operation_outcome(diags), indent=2))
+    else:
+        if diags:
+            click.echo(table(diags))
+        click.echo(summary(diags) + f" ({len(artifacts)} resources)")
+    if any(d.code in UNUSABLE for d in diags):
+        ctx.exit(2)
+    ctx.exit(1 if any(d.severity is Severity.ERROR for d in diags) else 0)

@@ -1,0 +1,231 @@
+"""Layer 3, base R4 rules the pydantic models do not enforce.
+
+Walks each resource against the R4 4.0.1 StructureDefinitions (from `_definitions`) and
+checks: elements unknown to R4 (R4B additions slip through the models), required
+value-set bindings (fhir.resources accepts `status: "bogus"`), codes claimed from a
+complete HL7 code system that the system does not define, and every FHIRPath
+constraint of the elements actually present, evaluated with fhirpathpy.
+
+Expressions are compiled once per process. Constraints not evaluated by fhirpathpy:
+
+- `ele-1`, `ext-1`: they apply to every element, so they are checked natively (same
+  meaning: no empty elements; an extension has either a value or nested extensions, not
+  both) — fhirpathpy also lacks `hasValue()`.
+- `dom-3` (contained resources are referenced): fhirpathpy rejects its `as(canonical)` on
+  a collection, so it is checked natively: every contained id is referenced as `#id`
+  somewhere in the resource, or the contained resource references `#` (its container).
+- `txt-1`, `txt-2`: need `htmlChecks()`, which fhirpathpy does not implement; narrative
+  XHTML is not checked.
+- any other expression fhirpathpy fails to compile or evaluate: listed in
+  `unsupported_constraints()` and reported once per run as an info diagnostic, never
+  silently dropped.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from generator.diagnostics import Diagnostic, Severity
+from generator.validate._definitions import Definitions, DefinitionsUnavailable, ElementDef, load_definitions
+from generator.validate._model import Artifact, items, ref_of
+from generator.validate._rules import diag
+
+NATIVE = frozenset({"ele-1", "ext-1", "dom-3"})
+KNOWN_UNSUPPORTED = frozenset({"txt-1", "txt-2"})
+_PRIMITIVE_FIRST = str.islower
+
+
+def _quiet(*_args: Any, **_kwargs: Any) -> None:
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def _compiled(expression: str) -> Callable[..., Any] | None:
+    """Per-process cache of compiled constraints; None when fhirpathpy cannot parse one."""
+    import fhirpathpy
+    from fhirpathpy.models import models
+
+    try:
+        # trace() in constraints (ref-1, dom-3) would print to stdout without a callback
+        return fhirpathpy.compile(expression, models["r4"], options={"traceFn": _quiet})  # type: ignore[no-any-return]
+    except Exception:  # noqa: BLE001 - parser failures come in many exception types
+        return None
+
+
+class _Walker:
+    def __init__(self, defs: Definitions, resource: dict[str, Any]):
+        self.defs = defs
+        self.root = resource
+        self.ref = ref_of(resource)
+        self.diags: list[Diagnostic] = []
+        self.unsupported: set[str] = set()
+
+    def report(self, rule: str, message: str, path: str, severity: Severity | None = None) -> None:
+        self.diags.append(diag(rule, message, resource=self.ref, path=path, severity=severity))
+
+    # -- constraints -------------------------------------------------------
+    def constraints(self, el: ElementDef | None, node: Any, model_path: str, fp: str, resource: dict[str, Any]) -> None:
+        if el is None:
+            return
+        for c in el.constraints:
+            if c.key in NATIVE:
+                continue
+            if c.key in KNOWN_UNSUPPORTED:
+                continue
+            if c.expression.startswith("contained.") and not resource.get("contained"):
+                continue  # dom-2..5 only constrain contained resources
+            fn = _compiled(c.expression)
+            if fn is None:
+                self.unsupported.add(c.key)
+                continue
+            try:
+                from fhirpathpy.engine.nodes import ResourceNode
+
+                data = node if node is resource else ResourceNode.create_node(node, model_path)
+                result = fn(data, {"resource": resource, "rootResource": self.root})
+            except Exception:  # noqa: BLE001 - an engine gap, not a finding
+                self.unsupported.add(c.key)
+                continue
+            if result == [False]:
+                sev = Severity.ERROR if c.severity == "error" else Severity.WARNING
+                self.report("base.invariant", f"{c.key}: {c.human}", fp, sev)
+
+    # -- walking -----------------------------------------------------------
+    def resource(self, res: dict[str, Any], fp: str) -> None:
+        rtype = res.get("resourceType")
+        if not isinstance(rtype, str) or rtype not in self.defs.resource_types:
+            return
+        self.constraints(self.defs.elements.get(rtype), res, rtype, fp, res)
+        self.contained_referenced(res, fp)
+        self.complex(res, rtype, rtype, fp, res)
+
+    def contained_referenced(self, res: dict[str, Any], fp: str) -> None:
+        contained = [c for c in items(res.get("contained")) if isinstance(c, dict)]
+        if not contained:
+            return
+        strings: set[str] = set()
+
+        def collect(value: Any) -> None:
+            if isinstance(value, str):
+                strings.add(value)
+            elif isinstance(value, dict):
+                for v in value.values():
+                    collect(v)
+            elif isinstance(value, list):
+                for v in value:
+                    collect(v)
+
+        collect({k: v for k, v in res.items() if k != "contained"})
+        for i, c in enumerate(contained):
+            inner: set[str] = set()
+            strings_before = set(strings)
+            strings.clear()
+            collect(c)
+            inner, strings = set(strings), strings_before
+            if f"#{c.get('id')}" not in strings and "#" not in inner:
+                self.report(
+                    "base.invariant",
+                    "dom-3: If the resource is contained in another resource, it SHALL be referred to from elsewhere in the resource",
+                    f"{fp}.contained[{i}]",
+                )
+
+    def complex(self, node: dict[str, Any], el_path: str, type_name: str, fp: str, resource: dict[str, Any]) -> None:
+        defs = self.defs
+        el = defs.elements.get(el_path)
+        if el is not None and el.content_ref and not defs.has_children(el_path):
+            base = el.content_ref.lstrip("#")
+        elif defs.has_children(el_path):
+            base = el_path
+        else:
+            base = type_name
+            if type_name in defs.complex_types and base != el_path:
+                self.constraints(defs.elements.get(type_name), node, type_name, fp, resource)
+        if type_name == "Coding" or base == "Coding":
+            self.coding(node, fp)
+        if type_name == "Extension" or base == "Extension":
+            has_value = any(k.startswith("value") for k in node)
+            if has_value == bool(node.get("extension")):
+                self.report("base.invariant", "ext-1: Must have either extensions or value[x], not both", fp)
+        if not any(k != "id" for k in node) and node is not resource:
+            self.report("base.invariant", "ele-1: All FHIR elements must have a @value or children", fp)
+        children = defs.children(base)
+        for key, value in node.items():
+            if key == "resourceType" and node is resource:
+                continue
+            if key.startswith("_"):
+                name = key[1:]
+                if name not in children:
+                    self.report("base.element-unknown", f"'{key}' extends an element not defined on {base} in R4", f"{fp}.{name}")
+                continue
+            child = children.get(key)
+            if child is None:
+                self.report("base.element-unknown", f"'{key}' is not an element of {base} in FHIR R4 4.0.1", f"{fp}.{key}")
+                continue
+            cel, ctype = child
+            repeats = cel.max != "1"
+            if isinstance(value, list) and not value:
+                self.report("base.invariant", "ele-1: arrays must not be empty", f"{fp}.{key}")
+                continue
+            for i, v in enumerate(items(value)):
+                cfp = f"{fp}.{key}[{i}]" if repeats else f"{fp}.{key}"
+                if isinstance(v, dict):
+                    if ctype == "Resource" or "resourceType" in v:
+                        self.resource(v, cfp)
+                        continue
+                    self.constraints(cel, v, cel.path, cfp, resource)
+                    self.complex(v, cel.path, ctype, cfp, resource)
+                    if cel.binding:
+                        self.binding_complex(cel, ctype, v, cfp)
+                else:
+                    if isinstance(v, str) and v == "" or v is None:
+                        self.report("base.invariant", "ele-1: primitive values must not be empty", cfp)
+                    elif cel.binding and ctype == "code" and isinstance(v, str):
+                        self.binding_code(cel, v, cfp)
+
+    # -- terminology -------------------------------------------------------
+    def binding_code(self, el: ElementDef, code: str, fp: str) -> None:
+        vs = self.defs.valuesets.get(el.binding or "")
+        if vs is None:
+            return
+        if not any(code in codes for codes in vs.values()):
+            allowed = sorted(set().union(*vs.values()))
+            shown = ", ".join(allowed[:12]) + (", ..." if len(allowed) > 12 else "")
+            self.report("base.binding", f"{code!r} is not in required value set {el.binding} ({shown})", fp)
+
+    def binding_complex(self, el: ElementDef, ctype: str, node: dict[str, Any], fp: str) -> None:
+        vs = self.defs.valuesets.get(el.binding or "")
+        if vs is None:
+            return
+        codings = [node] if ctype == "Coding" else [c for c in items(node.get("coding")) if isinstance(c, dict)]
+        for i, c in enumerate(codings):
+            system, code = c.get("system"), c.get("code")
+            if system in vs and code not in vs[system]:
+                where = fp if ctype == "Coding" else f"{fp}.coding[{i}]"
+                self.report("base.binding", f"{code!r} is not in required value set {el.binding}", where)
+
+    def coding(self, node: dict[str, Any], fp: str) -> None:
+        system, code = node.get("system"), node.get("code")
+        codes = self.defs.codesystems.get(system) if isinstance(system, str) else None
+        if codes is not None and isinstance(code, str) and code not in codes:
+            self.report("base.code-unknown", f"{code!r} is not defined in code system {system}", fp)
+
+
+def check(artifacts: list[Artifact]) -> list[Diagnostic]:
+    try:
+        defs = load_definitions()
+    except DefinitionsUnavailable as exc:
+        return [diag("base.unavailable", f"base R4 layer skipped: {exc}")]
+    diags: list[Diagnostic] = []
+    unsupported: set[str] = set()
+    for a in artifacts:
+        walker = _Walker(defs, a.resource)
+        walker.resource(a.resource, a.resource["resourceType"])
+        diags.extend(walker.diags)
+        unsupported |= walker.unsupported
+    if unsupported:
+        diags.append(
+            diag("base.unavailable", "constraints fhirpathpy cannot evaluate were skipped: " + ", ".join(sorted(unsupported)))
+        )
+    return diags

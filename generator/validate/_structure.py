@@ -1,0 +1,71 @@
+"""Layer 2, structure: parse each resource with the `fhir.resources.R4B` pydantic models.
+
+fhir.resources has no separate R4 (4.0.1) model package; R4B (4.3.0) is structurally a
+superset of R4 for the definitional resources we emit (PlanDefinition, ActivityDefinition,
+Library, ValueSet, CodeSystem, Measure, Questionnaire), so it serves as the structural
+check for R4 output. Elements R4B added are caught by the base layer, which walks the
+real R4 StructureDefinitions (`base.element-unknown`). Types whose R4B shape diverges
+from R4 are not model-checked here: see `SKIPPED_TYPES`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from generator.diagnostics import Diagnostic
+from generator.validate._model import Artifact, ref_of
+from generator.validate._rules import diag
+
+# Present in R4 but removed or remodelled in R4B: a model error there would be noise.
+SKIPPED_TYPES = frozenset({"EffectEvidenceSynthesis", "RiskEvidenceSynthesis", "Evidence", "EvidenceVariable"})
+
+
+def _model(resource_type: str) -> Any | None:
+    from fhir.resources.R4B import get_fhir_model_class
+
+    try:
+        return get_fhir_model_class(resource_type)
+    except (ValueError, KeyError, ImportError, AttributeError):
+        return None
+
+
+def fhirpath_of(resource_type: str, loc: tuple[Any, ...]) -> str:
+    """pydantic's error location -> FHIRPath (`('action', 0, 'title')` -> `PlanDefinition.action[0].title`)."""
+    path = resource_type
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif isinstance(part, str) and part not in ("__root__",) and not part.startswith("function-"):
+            name = part[:-6] if part.endswith("__ext") else part
+            path += "." + (name[:-5] if name.endswith("_fhir") else name)
+    return path
+
+
+def check(artifacts: list[Artifact]) -> list[Diagnostic]:
+    diags: list[Diagnostic] = []
+    for a in artifacts:
+        res = a.resource
+        rtype = res["resourceType"]
+        if rtype in SKIPPED_TYPES:
+            continue
+        model = _model(rtype)
+        if model is None:
+            continue
+        try:
+            model.model_validate(res)
+        except ValidationError as exc:
+            for err in exc.errors():
+                kind = err.get("type", "")
+                code = {
+                    "extra_forbidden": "structure.unknown-element",
+                    "missing": "structure.missing-required",
+                }.get(kind, "structure.invalid-value")
+                msg = err.get("msg", "invalid")
+                if code == "structure.invalid-value" and "input" in err and not isinstance(err["input"], (dict, list)):
+                    msg += f" (got {err['input']!r})"
+                diags.append(diag(code, msg, resource=ref_of(res), path=fhirpath_of(rtype, tuple(err.get("loc", ())))))
+        except (ValueError, TypeError) as exc:  # defensive: model-side failures that are not pydantic errors
+            diags.append(diag("structure.invalid-value", str(exc), resource=ref_of(res), path=rtype))
+    return diags

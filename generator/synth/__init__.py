@@ -11,7 +11,7 @@ from typing import Any
 from generator.cql.phase import FHIRHELPERS, CompiledLogic
 from generator.cql.translator import DEFAULT_OPTIONS
 from generator.resolve import ResolvedGuideline
-from generator.synth import activitydefinition, plandefinition, valueset
+from generator.synth import activitydefinition, codesystem, plandefinition, valueset
 from generator.synth._common import checked
 from generator.synth.library import FHIRHELPERS_VERSION, logic_library
 
@@ -34,4 +34,5 @@ def synthesize(rg: ResolvedGuideline, logic: CompiledLogic) -> list[dict[str, An
                       logic.fhirhelpers, logic.translations[FHIRHELPERS], DEFAULT_OPTIONS)
     )
     resources += [valueset.value_set(rg, vs) for vs in rg.value_sets]
+    resources += [codesystem.code_system(rg, uri, codes) for uri, codes in codesystem.local_code_systems(rg).items()]
     return [checked(r) for r in resources]

@@ -172,3 +172,13 @@ def test_dead_process_gives_a_clean_error() -> None:
 def test_not_started_translator_refuses() -> None:
     with pytest.raises(TranslatorError, match="not running"):
         Translator().translate({"Small": SMALL})
+
+
+def test_timeout_kills_the_process_and_says_so(fhirhelpers: str) -> None:
+    with Translator() as t:
+        pid = t.pid
+        with pytest.raises(TranslatorError, match=r"did not answer within 0.001 s"):
+            t.translate({"FHIRHelpers": fhirhelpers}, timeout=0.001)
+        assert t.pid is None
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)

@@ -24,7 +24,6 @@ from generator.validate._rules import diag
 CQF_LIBRARY = "http://hl7.org/fhir/StructureDefinition/cqf-library"
 _LIBRARY_DECL = re.compile(r"^\s*library\s+(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_]*)(?:\s+version\s+'([^']*)')?", re.MULTILINE)
 _INCLUDE = re.compile(r"^\s*include\s+(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_.]*)", re.MULTILINE)
-_BOOLEAN = "{urn:hl7-org:elm-types:r1}Boolean"
 
 
 @dataclass
@@ -75,26 +74,6 @@ def _translator(options: ValidationOptions) -> Iterator[Any]:
 
     with Translator() as t:
         yield t
-
-
-def _defines(elm: dict[str, Any]) -> dict[str, str | None]:
-    """define name -> result type, through the team's ELM summary when available."""
-    try:
-        from generator.cql.elm import summarize
-
-        return dict(summarize(elm).defines)
-    except ImportError:
-        out: dict[str, str | None] = {}
-        for d in elm.get("library", {}).get("statements", {}).get("def", []):
-            if isinstance(d, dict) and "name" in d:
-                out[d["name"]] = d.get("resultTypeName")
-        return out
-
-
-def _is_boolean(result_type: str | None) -> bool | None:
-    if result_type is None:
-        return None
-    return result_type in (_BOOLEAN, "System.Boolean", "Boolean")
 
 
 def check(artifacts: list[Artifact], options: ValidationOptions) -> list[Diagnostic]:
@@ -177,13 +156,21 @@ def _check_plan(pd: dict[str, Any], by_url: dict[str, list[Any]], translations: 
                               resource=ref, path="PlanDefinition.library"))
         return diags
     tr = translations.get(lib.cql_name)
-    if tr is None or tr.elm is None:
+    if tr is None or tr.elm is None or not tr.ok:
         return diags  # compile errors already reported
-    defines = _defines(tr.elm)
+    from generator.cql.elm import condition_check, summarize
+
+    try:
+        summary = summarize(tr.elm)
+    except ValueError as exc:  # ELM without result types (translator options) cannot be type-checked
+        return diags + [diag("cql.unavailable", f"define checks skipped for {lib.cql_name}: {exc}", resource=ref)]
     for path, name, boolean in uses:
-        if name not in defines:
-            diags.append(diag("cql.missing-define", f"{name!r} is not a define in library {lib.cql_name}", resource=ref, path=path))
-        elif boolean and _is_boolean(defines[name]) is False:
-            diags.append(diag("cql.not-boolean", f"{name!r} in {lib.cql_name} has result type {defines[name]}, not System.Boolean",
+        exists = name in summary.defines and name not in summary.private_defines
+        if boolean:
+            reason = condition_check(summary, name)
+            if reason is not None:
+                diags.append(diag("cql.not-boolean" if exists else "cql.missing-define", reason, resource=ref, path=path))
+        elif not exists:
+            diags.append(diag("cql.missing-define", f"{name!r} is not a public define in library {lib.cql_name}",
                               resource=ref, path=path))
     return diags

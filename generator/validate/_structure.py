@@ -63,7 +63,9 @@ def check(artifacts: list[Artifact]) -> list[Diagnostic]:
                     "missing": "structure.missing-required",
                 }.get(kind, "structure.invalid-value")
                 msg = err.get("msg", "invalid")
-                if code == "structure.invalid-value" and "input" in err and not isinstance(err["input"], (dict, list)):
+                if "is required" in msg:  # fhir.resources reports missing required primitives as value errors
+                    code = "structure.missing-required"
+                if code == "structure.invalid-value" and err.get("input") is not None and not isinstance(err["input"], (dict, list)):
                     msg += f" (got {err['input']!r})"
                 diags.append(diag(code, msg, resource=ref_of(res), path=fhirpath_of(rtype, tuple(err.get("loc", ())))))
         except (ValueError, TypeError) as exc:  # defensive: model-side failures that are not pydantic errors

@@ -1,0 +1,233 @@
+"""One negative case per rule (the rule must fire) and, where the baseline is not enough,
+an explicit positive case (the rule must stay silent). The test module parametrizes over
+`RULES`, so a rule added without a case here fails the suite."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import tarfile
+from collections.abc import Callable
+from typing import Any
+
+from generator.diagnostics import Diagnostic
+from generator.validate import _base
+from generator.validate._definitions import DefinitionsUnavailable
+from tests.validate.conftest import BASE, CONFORMANT, Env, find
+
+Res = list[dict[str, Any]]
+Case = Callable[[Env], list[Diagnostic]]
+
+PD_PATH = "PlanDefinition/diabetes-pathway"
+PD_STRAT = "PlanDefinition/diabetes-monitoring"
+PD_REC = "PlanDefinition/order-hba1c"
+AD = "ActivityDefinition/order-hba1c-test"
+LIB = "Library/DiabetesLogic"
+VS = "ValueSet/type-2-diabetes"
+SNOMED = "http://snomed.info/sct"
+UCUM = "http://unitsofmeasure.org"
+
+
+def tgz(members: list[tuple[tarfile.TarInfo, bytes | None]]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for info, data in members:
+            tar.addfile(info, io.BytesIO(data) if data is not None else None)
+    return buf.getvalue()
+
+
+def member(name: str, data: bytes = b"", **kw: Any) -> tuple[tarfile.TarInfo, bytes | None]:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    for k, v in kw.items():
+        setattr(info, k, v)
+    return info, (data if info.isfile() else None)
+
+
+def conformant_package() -> bytes:
+    members = [member("package/package.json", b'{"name": "example.cpg.test", "version": "1.0.0"}')]
+    for p in sorted(CONFORMANT.glob("*.json")):
+        members.append(member(f"package/{p.name}", p.read_bytes()))
+    return tgz(members)
+
+
+def _cql_with(env: Env, cql: str, *, name: str = "DiabetesLogic") -> list[Diagnostic]:
+    res = env.resources()
+    lib = find(res, LIB)
+    lib["content"][0]["data"] = base64.b64encode(cql.encode()).decode()
+    lib["name"] = name
+    return env.run(res, cql=True)
+
+
+class _FakeTranslator:
+    """Stands in for the bridge when a case needs a translator outcome the real one won't give on demand."""
+
+    def __init__(self, exc: Exception | None = None, messages: list[Any] | None = None):
+        self.exc, self.messages = exc, messages or []
+
+    def translate(self, libraries: dict[str, str], targets: list[str] | None = None) -> dict[str, Any]:
+        from generator.cql.translator import Translation
+
+        if self.exc is not None:
+            raise self.exc
+        return {n: Translation(name=n, version=None, elm=None, elm_json="", messages=self.messages) for n in targets or libraries}
+
+
+def _set(ref: str, **values: Any) -> Callable[[Res], None]:
+    def change(res: Res) -> None:
+        find(res, ref).update(values)
+
+    return change
+
+
+def _fake_translator_unavailable(env: Env) -> list[Diagnostic]:
+    from generator.cql.translator import TranslatorUnavailable
+
+    return env.run(env.resources(), cql=True, translator=_FakeTranslator(TranslatorUnavailable("node not found")))
+
+
+def _fake_translator_warning(env: Env) -> list[Diagnostic]:
+    from generator.cql.translator import CqlMessage
+
+    msg = CqlMessage(severity="warning", type="semantic", message="list promotion used", library="DiabetesLogic", line=3, column=1)
+    return env.run(env.resources(), cql=True, translator=_FakeTranslator(messages=[msg]))
+
+
+def _definitions_missing(env: Env) -> list[Diagnostic]:
+    def boom() -> Any:
+        raise DefinitionsUnavailable("not installed")
+
+    env.monkeypatch.setattr(_base, "load_definitions", boom)
+    return env.run(env.resources())
+
+
+def _add_coding(ref: str, coding: dict[str, Any]) -> Callable[[Res], None]:
+    def change(res: Res) -> None:
+        find(res, ref)["code"]["coding"].append(coding)
+
+    return change
+
+
+def _duplicate(res: Res) -> None:
+    res.append(dict(find(res, AD)))
+
+
+def _duplicate_canonical(res: Res) -> None:
+    copy = json.loads(json.dumps(find(res, AD)))
+    copy["id"] = "order-hba1c-test-copy"
+    res.append(copy)
+
+
+def _action(ref: str, **values: Any) -> Callable[[Res], None]:
+    def change(res: Res) -> None:
+        find(res, ref)["action"][0].update(values)
+
+    return change
+
+
+def _del_action(ref: str, key: str) -> Callable[[Res], None]:
+    def change(res: Res) -> None:
+        del find(res, ref)["action"][0][key]
+
+    return change
+
+
+def _direction(res: Res) -> None:
+    ext = find(res, PD_REC)["action"][0]["extension"][2]
+    ext["valueCodeableConcept"]["coding"][0]["code"] = "maybe"
+
+
+def _second_cql(res: Res) -> None:
+    lib = find(res, LIB)
+    lib["content"].append(dict(lib["content"][0]))
+
+
+def _exp1(res: Res) -> None:
+    del find(res, PD_REC)["action"][0]["condition"][0]["expression"]["expression"]
+
+
+def _drop_display(res: Res) -> None:
+    del find(res, AD)["code"]["coding"][1]["display"]
+
+
+NEGATIVE: dict[str, Case] = {
+    "input.missing": lambda e: e.load(e.tmp_path / "does-not-exist"),
+    "input.unreadable": lambda e: e.load(e.write("bad.json", b"\xff\xfe\x00{")),
+    "input.too-large": lambda e: e.load(_sparse(e)),
+    "input.invalid-json": lambda e: e.load(e.write("trunc.json", '{"resourceType": "Library", "id": ')),
+    "input.not-fhir": lambda e: e.load(e.write("x.json", '{"hello": "world"}')),
+    "input.unknown-type": lambda e: e.run([{"resourceType": "Guideline", "id": "x"}]),
+    "input.package-invalid": lambda e: e.load(e.write("p.tgz", b"not a tarball at all")),
+    "input.package-unsafe": lambda e: e.load(e.write("p.tgz", tgz([member("../evil.json", b"{}")]))),
+    "input.package-limit": lambda e: e.load(e.write("p.tgz", tgz([member("package/huge.json", b" " * (20 * 2**20 + 1))]))),
+    "input.duplicate-id": lambda e: e.mutate(_duplicate),
+    "input.no-resources": lambda e: e.load(e.tmp_path),
+    "structure.unknown-element": lambda e: e.mutate(_set(PD_REC, foo=1)),
+    "structure.missing-required": lambda e: e.mutate(lambda r: find(r, AD).pop("status")),
+    "structure.invalid-value": lambda e: e.mutate(_action(PD_REC, title=3)),
+    "base.element-unknown": lambda e: e.mutate(_set(PD_REC, subjectCanonical=f"{BASE}/StructureDefinition/x")),
+    "base.binding": lambda e: e.mutate(_set(PD_REC, status="bogus")),
+    "base.code-unknown": lambda e: e.mutate(lambda r: find(r, LIB)["type"]["coding"][0].update(code="logic-librarie")),
+    "base.unavailable": _definitions_missing,
+    "base.invariant": lambda e: e.mutate(_exp1),
+    "profile.unknown": lambda e: e.mutate(lambda r: find(r, AD)["meta"]["profile"].append("http://example.org/StructureDefinition/mystery")),
+    "profile.cardinality": lambda e: e.mutate(_del_action(PD_STRAT, "title")),
+    "profile.prohibited": lambda e: e.mutate(_action(PD_PATH, selectionBehavior="any")),
+    "profile.fixed": lambda e: e.mutate(_set(AD, intent="order")),
+    "profile.pattern": lambda e: e.mutate(lambda r: find(r, PD_REC)["type"]["coding"][0].update(code="order-set", display="Order Set")),
+    "profile.binding": lambda e: e.mutate(_direction),
+    "profile.target": lambda e: e.mutate(_action(PD_PATH, definitionCanonical=f"{BASE}/PlanDefinition/order-hba1c|1.0.0")),
+    "profile.invariant": lambda e: e.mutate(_second_cql),
+    "reference.unresolved": lambda e: e.mutate(_set(PD_REC, library=[f"{BASE}/Library/Missing|1.0.0"])),
+    "reference.version-mismatch": lambda e: e.mutate(_set(PD_REC, library=[f"{BASE}/Library/DiabetesLogic|2.0.0"])),
+    "reference.wrong-type": lambda e: e.mutate(_set(PD_REC, library=[f"{BASE}/ValueSet/type-2-diabetes|1.0.0"])),
+    "reference.duplicate-canonical": lambda e: e.mutate(_duplicate_canonical),
+    "cql.unavailable": _fake_translator_unavailable,
+    "cql.bad-content": lambda e: e.mutate(lambda r: find(r, LIB)["content"][0].update(data="!!not base64!!"), cql=True),
+    "cql.compile-error": lambda e: _cql_with(e, "library DiabetesLogic version '1.0.0'\ndefine \"X\": 1 +\n"),
+    "cql.compile-warning": _fake_translator_warning,
+    "cql.name-mismatch": lambda e: e.mutate(_set(LIB, name="DiabetesRules"), cql=True),
+    "cql.no-library": lambda e: e.mutate(lambda r: find(r, PD_REC).pop("library"), cql=True),
+    "cql.missing-define": lambda e: e.mutate(
+        lambda r: find(r, PD_REC)["action"][0]["condition"][0]["expression"].update(expression="Is Applicable"), cql=True),
+    "cql.not-boolean": lambda e: e.mutate(
+        lambda r: find(r, PD_REC)["action"][0]["condition"][0]["expression"].update(expression="Recommendation Description"),
+        cql=True),
+    "term.unknown-system": lambda e: e.mutate(_add_coding(AD, {"system": "local-codes", "code": "x", "display": "X"})),
+    "term.snomed-id": lambda e: e.mutate(_add_coding(AD, {"system": SNOMED, "code": "44054007", "display": "typo"})),
+    "term.loinc-code": lambda e: e.mutate(lambda r: find(r, AD)["code"]["coding"][1].update(code="4548-5")),
+    "term.rxnorm-code": lambda e: e.mutate(
+        _add_coding(AD, {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "RX123", "display": "x"})),
+    "term.missing-display": lambda e: e.mutate(_drop_display),
+    "term.ucum": lambda e: e.mutate(_set(AD, quantity={"value": 1, "system": UCUM, "code": "mg//dL"})),
+    "meta.missing-identity": lambda e: e.mutate(lambda r: find(r, AD).pop("name")),
+    "meta.version-format": lambda e: e.mutate(_set(AD, version="v1")),
+    "meta.version-mixed": lambda e: e.mutate(_set(AD, version="1.0.1")),
+    "meta.status-mixed": lambda e: e.mutate(_set(AD, status="draft")),
+    "meta.name-format": lambda e: e.mutate(_set(AD, name="order_hba1c")),
+    "meta.url-format": lambda e: e.mutate(_set(VS, url=f"{BASE}/vs/t2d")),
+}
+
+
+def _sparse(env: Env) -> Any:
+    path = env.tmp_path / "big.json"
+    with path.open("wb") as f:
+        f.truncate(50 * 2**20 + 1)
+    return path
+
+
+POSITIVE: dict[str, Case] = {
+    # package loading works on a clean package: none of the package rules fire
+    "input.package-invalid": lambda e: e.load(e.write("ok.tgz", conformant_package())),
+    "input.package-unsafe": lambda e: e.load(e.write("ok.tgz", conformant_package())),
+    "input.package-limit": lambda e: e.load(e.write("ok.tgz", conformant_package())),
+    "term.ucum": lambda e: e.mutate(_set(AD, quantity={"value": 1, "system": UCUM, "code": "mL/min/{1.73_m2}"})),
+    "term.snomed-id": lambda e: e.mutate(_add_coding(AD, {"system": SNOMED, "code": "44054006", "display": "Diabetes mellitus type 2"})),
+    "term.rxnorm-code": lambda e: e.mutate(
+        _add_coding(AD, {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "860975", "display": "x"})),
+    "base.invariant": lambda e: e.mutate(
+        lambda r: find(r, LIB).update(contained=[{"resourceType": "Parameters", "id": "options"}],
+                                      extension=[{"url": "http://hl7.org/fhir/StructureDefinition/cqf-cqlOptions",
+                                                  "valueReference": {"reference": "#options"}}])),
+}

@@ -18,6 +18,8 @@ SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\
 NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 # Canonical resources whose version identifies an external product release, not our package.
 _EXEMPT_FROM_SET = frozenset({"CodeSystem", "ValueSet"})
+# Shared CQL libraries keep the version their include statements demand (FHIRHelpers is 4.0.1 for FHIR R4).
+_SHARED_LIBRARIES = frozenset({"FHIRHelpers", "FHIRCommon"})
 
 
 def check(artifacts: list[Artifact]) -> list[Diagnostic]:
@@ -41,7 +43,7 @@ def check(artifacts: list[Artifact]) -> list[Diagnostic]:
             if not url.startswith(("http://hl7.org/fhir/", "http://terminology.hl7.org/")):
                 diags.append(diag("meta.url-format", f"url {url} does not end with /{rtype}/{rid}", resource=ref,
                                   path=f"{rtype}.url"))
-    own = [r for r in canon if r["resourceType"] not in _EXEMPT_FROM_SET]
+    own = [r for r in canon if r["resourceType"] not in _EXEMPT_FROM_SET and r.get("name") not in _SHARED_LIBRARIES]
     for key, rule in (("version", "meta.version-mixed"), ("status", "meta.status-mixed")):
         counts = Counter(r.get(key) for r in own if isinstance(r.get(key), str))
         if len(counts) > 1:

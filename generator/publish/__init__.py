@@ -1,0 +1,60 @@
+"""PUBLISH phase: bundles, the FHIR NPM package, narratives and the human site of a guideline.
+
+`publication_files(built)` returns relative path -> bytes for output/<guideline-id>/; the
+WRITE phase calls it. Everything is computed from the build alone (no clock, no network),
+so two builds give identical bytes. Until SYNTH adds narratives itself, the copies
+published here get them (`add_narratives` is idempotent for generated text).
+
+This package must stay importable from SYNTH (which may import `narrative`), so nothing
+here imports generator.compile or generator.write at module level.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from generator.publish.bundles import RequestMode, collection_bundle, transaction_bundle
+from generator.publish.manifest import manifest_library, packaging_order
+from generator.publish.narrative import HasLogic, LogicContext, add_narratives
+from generator.publish.package import implementation_guide, package_id, package_tgz
+from generator.publish.site import site_files
+
+if TYPE_CHECKING:
+    from generator.resolve import ResolvedGuideline
+
+
+class Built(HasLogic, Protocol):
+    """A BuiltGuideline as PUBLISH sees it (a protocol, so SYNTH can import this package)."""
+
+    @property
+    def resources(self) -> list[dict[str, Any]]: ...
+
+
+def published_resources(built: Built) -> list[dict[str, Any]]:
+    """Manifest + the build's resources, narrated, in CRMI packaging order."""
+    rg: ResolvedGuideline = built.resolved
+    components = packaging_order(built.resources, rg)
+    manifest = manifest_library(rg, components)
+    return add_narratives([manifest, *components], built)
+
+
+def publication_files(built: Built, *, mode: RequestMode = "create") -> dict[str, bytes]:
+    """Relative path -> bytes of everything PUBLISH adds under output/<guideline-id>/."""
+    from generator.write import dump_json
+
+    rg = built.resolved
+    g = rg.guideline
+    ordered = published_resources(built)
+    manifest = ordered[0]
+    guide = add_narratives([implementation_guide(rg, ordered)], built)[0]
+    return {
+        f"resources/{manifest['resourceType']}-{manifest['id']}.json": dump_json(manifest),
+        "bundle-transaction.json": dump_json(transaction_bundle(f"{g.id}-transaction", ordered, g.date, mode)),
+        "bundle-collection.json": dump_json(collection_bundle(f"{g.id}-collection", ordered, g.date)),
+        "package.tgz": package_tgz(rg, ordered, guide),
+        **site_files(built, ordered),
+    }
+
+
+__all__ = ["publication_files", "published_resources", "add_narratives", "LogicContext", "HasLogic",
+           "package_id", "transaction_bundle", "collection_bundle", "manifest_library"]

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from generator.model.terminology import KNOWN_SYSTEM_NAMES
+
 if TYPE_CHECKING:
     from generator.resolve import ResolvedGuideline
 
@@ -107,7 +109,7 @@ def external_dependencies(resources: list[dict[str, Any]]) -> list[dict[str, str
     for resource in resources:
         for system in _codings(resource):
             if system not in owned:
-                found.setdefault(system, f"Code system {system}")
+                found.setdefault(system, f"Code system {KNOWN_SYSTEM_NAMES.get(system, system)}")
         if resource["resourceType"] == "Library":
             for artifact in resource.get("relatedArtifact", []):
                 target = artifact.get("resource")

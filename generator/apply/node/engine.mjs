@@ -1,0 +1,208 @@
+// Long-lived CQL evaluation server for `cpg apply` / `cpg test` (cql-execution + cql-exec-fhir, FHIR 4.0.1).
+//
+// Why a server: loading the libraries (ELM of the guideline and FHIRHelpers, the FHIR model
+// info, the value sets) costs far more than evaluating one patient. The Python client loads
+// them once and then streams patients through the same process.
+//
+// Protocol: JSON lines, one request per stdin line, one reply per stdout line.
+//   {"id": n, "op": "ping"}
+//       -> {"id": n, "ok": true, "engine": "cql-execution x.y.z", "dataProvider": "cql-exec-fhir x.y.z"}
+//   {"id": n, "op": "load", "libraries": [<ELM JSON>...], "valueSets": {url: {version: [{code, system, version?}]}}}
+//       -> {"id": n, "key": "k1", "libraries": [{"name", "version"}]}
+//   {"id": n, "op": "evaluate", "key": "k1", "executionDateTime": "2026-03-01T00:00:00.000Z",
+//    "expressions": {LibraryName: [define, ...]}, "patients": [<Bundle>...]}
+//       -> {"id": n, "elapsedMs": t, "results": [{"patient": id, "values": {LibraryName: {define: value}}}
+//                                               | {"patient": id, "error": "..."}]}
+//   {"id": n, "op": "unload", "key": "k1"} -> {"id": n, "ok": true}
+// Values come back as FHIR-shaped JSON: Code -> Coding, Concept -> CodeableConcept, Quantity ->
+// Quantity, Interval -> {start, end}, DateTime/Date -> string, FHIR objects -> their JSON.
+// A failing request answers {"id": n, "error": "..."}; the process exits 0 on stdin EOF.
+//
+// stdout is the protocol channel: every console method and stray stdout write goes to stderr.
+
+import fs from "node:fs";
+import path from "node:path";
+import readline from "node:readline";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+
+const stdoutWrite = process.stdout.write.bind(process.stdout);
+const toStderr = (...args) => console.error(...args);
+console.log = toStderr;
+console.info = toStderr;
+console.debug = toStderr;
+console.warn = toStderr;
+process.stdout.write = (chunk, encoding, callback) => process.stderr.write(chunk, encoding, callback);
+
+/** Find node_modules: --node-modules DIR, else $CPG_NODE_MODULES, else walk up from this script. */
+function findNodeModules() {
+  const flag = process.argv.indexOf("--node-modules");
+  if (flag >= 0 && process.argv[flag + 1]) return path.resolve(process.argv[flag + 1]);
+  if (process.env.CPG_NODE_MODULES) return path.resolve(process.env.CPG_NODE_MODULES);
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = path.join(dir, "node_modules");
+    if (fs.existsSync(path.join(candidate, "cql-execution"))) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error("node_modules with cql-execution not found above " + fileURLToPath(import.meta.url));
+    dir = parent;
+  }
+}
+
+const nodeModules = findNodeModules();
+const require = createRequire(path.join(nodeModules, "noop.js"));
+const cql = require("cql-execution");
+const cqlfhir = require("cql-exec-fhir");
+const versionOf = (pkg) => JSON.parse(fs.readFileSync(path.join(nodeModules, pkg, "package.json"), "utf8")).version;
+const ENGINE = `cql-execution ${versionOf("cql-execution")}`;
+const DATA_PROVIDER = `cql-exec-fhir ${versionOf("cql-exec-fhir")}`;
+
+/** Loaded library sets by key; owned by this process, created by "load", dropped by "unload". */
+const loaded = new Map();
+let nextKey = 0;
+
+function load(request) {
+  const elms = request.libraries || [];
+  if (!Array.isArray(elms) || elms.length === 0) throw new Error("load: no libraries given");
+  const byName = {};
+  for (const elm of elms) {
+    const ident = elm && elm.library && elm.library.identifier;
+    if (!ident || !ident.id) throw new Error("load: an entry is not ELM JSON (library.identifier.id missing)");
+    byName[ident.id] = elm;
+  }
+  const repository = new cql.Repository(byName);
+  const libraries = {};
+  for (const [name, elm] of Object.entries(byName)) libraries[name] = new cql.Library(elm, repository);
+  const codeService = new cql.CodeService(request.valueSets || {});
+  // The model info is parsed once per load; each evaluate call only swaps the bundles.
+  const patientSource = cqlfhir.PatientSource.FHIRv401();
+  nextKey += 1;
+  const key = `k${nextKey}`;
+  loaded.set(key, { libraries, codeService, patientSource });
+  return {
+    key,
+    libraries: Object.values(byName).map((elm) => ({ name: elm.library.identifier.id, version: elm.library.identifier.version ?? null })),
+  };
+}
+
+function isFhirObject(value) {
+  return value != null && typeof value === "object" && "_json" in value && "_typeInfo" in value;
+}
+
+/** CQL runtime value -> FHIR-shaped JSON (see the protocol note above). */
+function toJson(value) {
+  if (value == null) return null;
+  if (typeof value === "boolean" || typeof value === "string") return value;
+  if (typeof value === "number") return Number.isFinite(value) ? value : null;
+  if (Array.isArray(value)) return value.map(toJson);
+  if (isFhirObject(value)) return value._json ?? null;
+  if (value instanceof cql.DateTime || value instanceof cql.Date) return value.toString();
+  if (value instanceof cql.Quantity) {
+    const q = { value: value.value };
+    if (value.unit && value.unit !== "1") Object.assign(q, { unit: value.unit, system: "http://unitsofmeasure.org", code: value.unit });
+    return q;
+  }
+  if (value instanceof cql.Code) {
+    const c = {};
+    if (value.system != null) c.system = value.system;
+    if (value.version != null) c.version = value.version;
+    if (value.code != null) c.code = value.code;
+    if (value.display != null) c.display = value.display;
+    return c;
+  }
+  if (value instanceof cql.Concept) {
+    const cc = { coding: (value.codes || []).map(toJson) };
+    if (value.display != null) cc.text = value.display;
+    return cc;
+  }
+  if (value instanceof cql.Interval) {
+    const p = {};
+    if (value.low != null) p.start = toJson(value.low);
+    if (value.high != null) p.end = toJson(value.high);
+    return p;
+  }
+  if (value instanceof cql.Ratio) return { numerator: toJson(value.numerator), denominator: toJson(value.denominator) };
+  if (value instanceof cql.CQLValueSet) return { url: value.id, version: value.version ?? undefined };
+  if (typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+    const out = {};
+    for (const [k, v] of Object.entries(value)) out[k] = toJson(v);
+    return out;
+  }
+  return String(value);
+}
+
+function patientIdOf(bundle) {
+  const entry = (bundle && bundle.entry || []).find((e) => e && e.resource && e.resource.resourceType === "Patient");
+  return entry ? entry.resource.id ?? null : null;
+}
+
+async function evaluate(request) {
+  const state = loaded.get(request.key);
+  if (!state) throw new Error(`evaluate: unknown library set '${request.key}' (load it first)`);
+  if (!request.executionDateTime) throw new Error("evaluate: executionDateTime is required (the engine never uses the wall clock)");
+  const when = cql.DateTime.parse(request.executionDateTime);
+  if (when == null) throw new Error(`evaluate: cannot parse executionDateTime '${request.executionDateTime}'`);
+  const wanted = Object.entries(request.expressions || {});
+  for (const [name, defines] of wanted) {
+    const library = state.libraries[name];
+    if (!library) throw new Error(`evaluate: library '${name}' is not loaded`);
+    for (const define of defines) {
+      if (!library.expressions[define]) throw new Error(`evaluate: library '${name}' has no define '${define}'`);
+    }
+  }
+  const started = process.hrtime.bigint();
+  const { patientSource, codeService } = state;
+  patientSource.reset();
+  patientSource.loadBundles(request.patients || []);
+  const results = [];
+  for (let patient = patientSource.currentPatient(); patient; patient = patientSource.nextPatient()) {
+    const patientId = patient._json ? patient._json.id ?? null : null;
+    try {
+      const values = {};
+      for (const [name, defines] of wanted) {
+        const library = state.libraries[name];
+        const context = new cql.PatientContext(library, patient, codeService, {}, when);
+        const out = {};
+        for (const define of defines) out[define] = toJson(await library.expressions[define].execute(context));
+        values[name] = out;
+      }
+      results.push({ patient: patientId, values });
+    } catch (err) {
+      results.push({ patient: patientId, error: err && err.message ? err.message : String(err) });
+    }
+  }
+  patientSource.reset();
+  const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
+  return { elapsedMs, results };
+}
+
+async function handle(request) {
+  switch (request.op) {
+    case "ping":
+      return { ok: true, engine: ENGINE, dataProvider: DATA_PROVIDER };
+    case "load":
+      return load(request);
+    case "evaluate":
+      return evaluate(request);
+    case "unload":
+      loaded.delete(request.key);
+      return { ok: true };
+    default:
+      throw new Error(`unknown op '${request.op}'`);
+  }
+}
+
+const lines = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
+for await (const line of lines) {
+  if (!line.trim()) continue;
+  let id = null;
+  let reply;
+  try {
+    const request = JSON.parse(line);
+    id = request.id ?? null;
+    reply = { id, ...(await handle(request)) };
+  } catch (err) {
+    reply = { id, error: err && err.message ? err.message : String(err) };
+  }
+  stdoutWrite(JSON.stringify(reply) + "\n");
+}

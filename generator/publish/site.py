@@ -28,7 +28,9 @@ _STYLE = Path(__file__).parent / "templates" / "site" / "style.css"
 
 # Diagram geometry (px).
 _COL, _GAP, _MARGIN, _LINE = 250, 24, 20, 16
-_TOP_H, _REC_GAP, _WRAP = 54, 16, 30
+_TOP_H, _REC_GAP = 54, 16
+# Characters per line: 13px text in 210px (bold strategy titles are wider).
+_WRAP, _WRAP_BOLD = 26, 24
 
 
 @functools.cache
@@ -62,11 +64,11 @@ class Diagram:
     edges: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
-def _wrap(text: str, limit: int = 4) -> tuple[str, ...]:
-    lines = textwrap.wrap(text, _WRAP) or [""]
+def _wrap(text: str, limit: int = 5, width: int = _WRAP) -> tuple[str, ...]:
+    lines = textwrap.wrap(text, width) or [""]
     if len(lines) > limit:
         lines = lines[:limit]
-        lines[-1] = lines[-1][: _WRAP - 1].rstrip() + "…"
+        lines[-1] = lines[-1][: width - 1].rstrip() + "…"
     return tuple(lines)
 
 
@@ -92,15 +94,15 @@ def layout(rg: ResolvedGuideline) -> Diagram:
     columns = max(1, len(rg.strategies))
     width = 2 * _MARGIN + columns * _COL + (columns - 1) * _GAP
     diagram = Diagram(width, 0)
-    top_lines = _wrap(rg.guideline.title, 3)
-    top_w = min(width - 2 * _MARGIN, max(_COL, 2 * _COL))
+    top_w = min(width - 2 * _MARGIN, 2 * _COL)
+    top_lines = _wrap(rg.guideline.title, 3, max(10, (top_w - 20) // 9))
     top = Box((width - top_w) // 2, _MARGIN, top_w, _box_height(top_lines, None), top_lines, "pathway", "#metadata")
     diagram.boxes.append(top)
     bottom = top.y + top.h
     strategy_y = bottom + 40
     for i, rs in enumerate(rg.strategies):
         x = _MARGIN + i * (_COL + _GAP)
-        s_lines = _wrap(rs.strategy.title or rs.id, 3)
+        s_lines = _wrap(rs.strategy.title or rs.id, 3, _WRAP_BOLD)
         s_box = Box(x, strategy_y, _COL, _box_height(s_lines, None), s_lines, "strategy", f"#strategy-{slug(rs.id)}")
         diagram.boxes.append(s_box)
         diagram.edges.append((top.cx, top.y + top.h, s_box.cx, s_box.y))

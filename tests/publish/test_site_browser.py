@@ -42,3 +42,26 @@ def test_site_renders_every_recommendation(minimal_built: BuiltGuideline, minima
         assert f'id="rec-{rr.id}"' in dom
         assert f'href="#rec-{rr.id}"' in dom  # the diagram box links to it
     assert 'id="cql-is-calcitonin-applicable"' in dom
+
+
+REAL = Path(__file__).resolve().parents[2] / "definitions"
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="no definitions/ (the real guideline) in this checkout")
+def test_real_guideline_site(session_translator, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from generator.compile import compile_definitions
+    from generator.publish import publication_files
+
+    result = compile_definitions(REAL, translator=session_translator, validate=False)
+    if not result.ok:
+        pytest.skip("definitions/ does not compile right now (work in progress elsewhere)")
+    for built in result.guidelines:
+        files = publication_files(built)
+        site = tmp_path / built.id / "site"
+        site.mkdir(parents=True)
+        for rel in ("index.html", "style.css"):
+            (site / rel).write_bytes(files[f"site/{rel}"])
+        dom = _dump_dom(site / "index.html", tmp_path / built.id / "profile")
+        missing = [rr.recommendation.title or rr.id for rr in built.resolved.recommendations
+                   if html.escape(rr.recommendation.title or rr.id, quote=False) not in dom]
+        assert not missing

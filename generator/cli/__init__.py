@@ -15,5 +15,6 @@ from generator.cli._common import main
 from generator.cli import _build  # noqa: F401,E402
 from generator.cli import _validate  # noqa: F401,E402
 from generator.cli import _cql  # noqa: F401,E402
+from generator.cli import _apply  # noqa: F401,E402
 
 __all__ = ["main"]

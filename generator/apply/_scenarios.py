@@ -1,0 +1,79 @@
+"""TEST: run a guideline's Scenarios through `$apply` and compare the applicable recommendations.
+
+Why here and not in pytest: scenarios are part of the guideline (authors write them next to the
+recommendations) and `cpg test` must run them on the *built* artifacts with the real engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.apply._applier import Applier
+from generator.apply._artifacts import ApplyError
+from generator.apply._patient import read_patient_bundle
+from generator.model.guideline import Scenario
+
+__all__ = ["ScenarioOutcome", "run_scenarios", "format_table"]
+
+
+@dataclass
+class ScenarioOutcome:
+    guideline: str
+    scenario: Scenario
+    applicable: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # expected present, not applicable
+    unexpected: list[str] = field(default_factory=list)  # expected absent, applicable
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.error is None and not self.missing and not self.unexpected
+
+    @property
+    def detail(self) -> str:
+        if self.error is not None:
+            return self.error
+        parts = []
+        if self.missing:
+            parts.append("expected but not applicable: " + ", ".join(self.missing))
+        if self.unexpected:
+            parts.append("applicable but expected absent: " + ", ".join(self.unexpected))
+        return "; ".join(parts) or f"{len(self.applicable)} applicable"
+
+
+def run_scenarios(guideline_id: str, scenarios: Sequence[Scenario], package_dir: Path,
+                  applier: Applier) -> list[ScenarioOutcome]:
+    """Apply each scenario's bundle (relative to the package) at its date; one outcome each."""
+    known = {rec.id for rec in applier.plan.recommendations()}
+    outcomes: list[ScenarioOutcome] = []
+    for scenario in scenarios:
+        outcome = ScenarioOutcome(guideline_id, scenario)
+        outcomes.append(outcome)
+        unknown = sorted({*scenario.present, *scenario.absent} - known)
+        if unknown:
+            outcome.error = "names unknown recommendation(s): " + ", ".join(unknown)
+            continue
+        try:
+            bundle = read_patient_bundle(package_dir / scenario.bundle)
+            result = applier.apply(bundle, scenario.date)
+        except ApplyError as exc:
+            outcome.error = "; ".join(d.message for d in exc.diagnostics)
+            continue
+        outcome.applicable = result.applicable
+        outcome.missing = [r for r in scenario.present if r not in result.applicable]
+        outcome.unexpected = [r for r in scenario.absent if r in result.applicable]
+    return outcomes
+
+
+def format_table(outcomes: Sequence[ScenarioOutcome]) -> str:
+    """A plain pass/fail table, one scenario per row, and a summary line."""
+    rows = [("scenario", "date", "result", "detail")]
+    rows += [(f"{o.guideline}/{o.scenario.id}", o.scenario.date, "PASS" if o.passed else "FAIL", o.detail)
+             for o in outcomes]
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines = ["  ".join([*(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])), row[3]]).rstrip() for row in rows]
+    failed = sum(1 for o in outcomes if not o.passed)
+    lines.append(f"{len(outcomes) - failed} passed, {failed} failed")
+    return "\n".join(lines)

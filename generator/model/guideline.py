@@ -76,6 +76,7 @@ class Guideline:
     experimental: bool = True
     contact: str | None = None
     copyright: str | None = None
+    license: str | None = None  # SPDX id for the NPM package (e.g. "CC-BY-4.0"); unset = not-open-source
     jurisdiction: list[Code] = field(default_factory=list)
     topic: list[Code] = field(default_factory=list)
     sources: dict[str, Citation] = field(default_factory=dict)

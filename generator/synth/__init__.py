@@ -12,6 +12,7 @@ from generator.cql.phase import FHIRHELPERS, CompiledLogic
 from generator.cql.translator import DEFAULT_OPTIONS
 from generator.resolve import ResolvedGuideline
 from generator.synth import activitydefinition, codesystem, plandefinition, valueset
+from generator.publish.narrative import LogicContext, add_narratives
 from generator.synth._common import checked
 from generator.synth.library import FHIRHELPERS_VERSION, logic_library
 
@@ -35,4 +36,4 @@ def synthesize(rg: ResolvedGuideline, logic: CompiledLogic) -> list[dict[str, An
     )
     resources += [valueset.value_set(rg, vs) for vs in rg.value_sets]
     resources += [codesystem.code_system(rg, uri, codes) for uri, codes in codesystem.local_code_systems(rg).items()]
-    return [checked(r) for r in resources]
+    return add_narratives([checked(r) for r in resources], LogicContext(rg, logic))

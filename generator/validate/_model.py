@@ -18,6 +18,7 @@ DEFAULT_EXTERNAL_CANONICALS: frozenset[str] = frozenset(
         "http://www.nlm.nih.gov/research/umls/rxnorm",
         "http://unitsofmeasure.org",
         "http://fhir.org/guides/cqf/common/",
+        "urn:iso:std:iso:",
     }
 )
 

@@ -60,6 +60,11 @@ def test_update_mode_puts_by_id(minimal_built: BuiltGuideline) -> None:
         assert entry["request"] == {"method": "PUT", "url": f"{resource['resourceType']}/{resource['id']}"}
 
 
-def test_inputs_are_not_mutated(minimal_built: BuiltGuideline, minimal_files: dict[str, bytes]) -> None:
-    assert minimal_files  # published already
-    assert all("text" not in r for r in minimal_built.resources)
+def test_inputs_are_not_mutated(minimal_built: BuiltGuideline) -> None:
+    import copy
+
+    from generator.publish import publication_files
+
+    before = copy.deepcopy(minimal_built.resources)
+    assert publication_files(minimal_built)
+    assert minimal_built.resources == before

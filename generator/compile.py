@@ -7,13 +7,17 @@ never touches `output/` (that is `generator.write`). Tests and the CLI both call
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from generator.cql.phase import CompiledLogic, compile_logic
-from generator.cql.translator import Translator
+from generator.cql.fhirhelpers import fhirhelpers_cql
+from generator.cql.phase import FHIRHELPERS, CompiledLogic, compile_logic
+from generator.cql.render import render_library
+from generator.cql.translator import Translation, Translator
 from generator.diagnostics import Diagnostic, DiagnosticBag
 from generator.load import load_definitions
 from generator.resolve import ResolvedGuideline, resolve
@@ -63,16 +67,83 @@ def compile_definitions(definitions_dir: Path, *, translator: Translator | None 
         return CompileResult([], bag.items)
 
     built: list[BuiltGuideline] = []
-    with _translator(translator) as running:
+    with _translator(translator) as running, _Translations(running) as translations:
+        translations.prefetch(resolved)
         for rg in resolved:
-            logic = compile_logic(rg, running, bag)
+            logic = compile_logic(rg, translations, bag)  # type: ignore[arg-type]  # same translate()
             if logic is None or bag.has_errors:
                 continue
             built.append(BuiltGuideline(rg, logic, synthesize(rg, logic)))
         if validate and not bag.has_errors:
             for guideline in built:
-                bag.extend(_validate(guideline, running))
+                bag.extend(_validate(guideline, translations))  # type: ignore[arg-type]
     return CompileResult(built if not bag.has_errors else [], bag.items)
+
+
+_INCLUDE = re.compile(r"\binclude\b")
+
+
+class _Translations:
+    """The running translator, asked at most once per distinct input during one compile.
+
+    Why: a build used to translate every library twice (CQL phase, then the validator's CQL
+    layer on the Library resources) and to re-translate and re-parse FHIRHelpers for every
+    guideline; and Python waited idle while Node translated. A translation depends only on the
+    translator's options, the library's text and the texts of what it includes, so results are
+    shared by that key; and a worker thread translates the next guidelines' libraries while the
+    main thread synthesizes and validates (two cores: Node on one, Python on the other).
+    Results, messages and their order are the same as asking the translator directly.
+    """
+
+    def __init__(self, translator: Translator) -> None:
+        self._translator = translator
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cpg-translate")
+        self._results: dict[tuple[str, Any], tuple[Future[dict[str, Translation]], str]] = {}
+
+    def __enter__(self) -> "_Translations":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    @staticmethod
+    def _key(name: str, libraries: Mapping[str, str]) -> tuple[str, Any]:
+        text = libraries[name]
+        if _INCLUDE.search(text) is None:  # no includes: the text alone decides the result
+            return name, text
+        return name, tuple(sorted(libraries.items()))
+
+    def _submit(self, libraries: Mapping[str, str], names: Sequence[str]) -> dict[str, tuple[str, Any]]:
+        keys = {name: self._key(name, libraries) for name in names}
+        missing = [name for name in names if keys[name] not in self._results]
+        if missing:
+            job = self._pool.submit(self._translator.translate, dict(libraries), missing)
+            for name in missing:
+                self._results[keys[name]] = (job, name)
+        return keys
+
+    def prefetch(self, resolved: list[ResolvedGuideline]) -> None:
+        """Queue every guideline's library as the CQL phase will send it (rendering is deterministic)."""
+        try:
+            helpers = fhirhelpers_cql()
+            for rg in resolved:
+                library = render_library(rg)
+                self._submit({library.name: library.text, FHIRHELPERS: helpers}, [library.name, FHIRHELPERS])
+        except Exception:  # noqa: BLE001 - only an optimisation; the CQL phase reports real failures
+            return
+
+    def translate(self, libraries: Mapping[str, str], targets: Sequence[str] | None = None, *,
+                  timeout: float | None = None) -> dict[str, Translation]:
+        """`Translator.translate`, answered from results already asked for when the input is the same."""
+        names = list(libraries if targets is None else targets)
+        if timeout is not None or any(name not in libraries for name in names):
+            return self._translator.translate(libraries, targets, timeout=timeout)
+        keys = self._submit(libraries, names)
+        results: dict[str, Translation] = {}
+        for name in names:
+            job, picked = self._results[keys[name]]
+            results[name] = job.result()[picked]
+        return results
 
 
 def _validate(guideline: BuiltGuideline, translator: Translator) -> list[Diagnostic]:

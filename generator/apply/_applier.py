@@ -64,14 +64,15 @@ class Applier:
         except EngineError as exc:
             raise ApplyError("APPLY041", f"CQL evaluation failed: {_first_line(exc)}", exit_code=1) from exc
 
-    def apply_many(self, bundles: Sequence[Mapping[str, Any]], date: str | dt.date | dt.datetime) -> list[ApplyResult]:
-        """Apply to every bundle, in batches of BATCH_SIZE per engine round trip."""
+    def apply_many(self, bundles: Sequence[Mapping[str, Any]], date: str | dt.date | dt.datetime,
+                   *, batch_size: int = BATCH_SIZE) -> list[ApplyResult]:
+        """Apply to every bundle, `batch_size` patients per engine round trip."""
         checked = [check_patient_bundle(b, f"bundle #{i + 1}") for i, b in enumerate(bundles)]
         moment = execution_datetime(date)
         authored = _authored(date)
         results: list[ApplyResult] = []
-        for start in range(0, len(checked), BATCH_SIZE):
-            chunk = checked[start:start + BATCH_SIZE]
+        for start in range(0, len(checked), max(batch_size, 1)):
+            chunk = checked[start:start + max(batch_size, 1)]
             began = time.perf_counter()
             batch = self.evaluate(chunk, date)
             round_trip = (time.perf_counter() - began) * 1000

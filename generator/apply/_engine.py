@@ -87,8 +87,10 @@ class Engine:
     """One Node engine process. Calls are serialised by a lock (one request in flight)."""
 
     def __init__(self, *, timeout: float = 300.0, startup_timeout: float = 60.0,
-                 env: Mapping[str, str] | None = None) -> None:
+                 env: Mapping[str, str] | None = None, exact_distinct: bool = False) -> None:
+        """`exact_distinct` turns off the server's fast path for distinct query results (for tests)."""
         self.timeout = timeout
+        self.exact_distinct = exact_distinct
         self.startup_timeout = startup_timeout
         self._env = dict(os.environ if env is None else env)
         self._process: subprocess.Popen[bytes] | None = None
@@ -97,6 +99,7 @@ class Engine:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._next_id = 0
+        self.fast_distinct = False
         self.engine_version: str | None = None
         self.data_provider_version: str | None = None
 
@@ -125,7 +128,7 @@ class Engine:
         if not SCRIPT.is_file():
             raise EngineUnavailable(f"engine script {SCRIPT} is missing (broken installation)")
         self._process = subprocess.Popen(
-            [node, str(SCRIPT), "--node-modules", str(modules)],
+            [node, str(SCRIPT), "--node-modules", str(modules), *(["--exact-distinct"] if self.exact_distinct else [])],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self._env,
         )
         self._threads = [
@@ -139,6 +142,7 @@ class Engine:
         except EngineError as exc:
             self.close()
             raise EngineUnavailable(f"the CQL engine did not start: {exc}") from exc
+        self.fast_distinct = bool(reply.get("fastDistinct"))
         self.engine_version = reply.get("engine")
         self.data_provider_version = reply.get("dataProvider")
 

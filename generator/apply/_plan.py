@@ -13,6 +13,7 @@ Two stages, so that many patients cost little:
 from __future__ import annotations
 
 import copy
+import json
 import re
 import uuid
 from collections.abc import Mapping
@@ -52,6 +53,7 @@ class ActivityNode:
     definition: dict[str, Any]
     canonical: str
     dynamic: tuple[tuple[str, Expr], ...]
+    template: str = ""  # the request as JSON with patient fields left null; parsed per patient
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class ActionNode:
     plan: "PlanNode | None" = None
     activity: ActivityNode | None = None
     children: tuple["ActionNode", ...] = ()
+    template: str = "{}"  # the RequestGroup action's copied elements as JSON; parsed per patient
 
 
 @dataclass(frozen=True)
@@ -200,7 +203,11 @@ class _Compiler:
                              resource=_where(pd), path=path)
         children = tuple(self.action(pd, child, f"{key}.{i}", f"{path}.action[{i}]", stack)
                          for i, child in enumerate(action.get("action", []) or []))
-        return ActionNode(action, key, applicability, dynamic, plan, activity, children)
+        carried: dict[str, Any] = {k: action[k] for k in _CARRIED_ACTION_FIELDS if k in action}
+        conditions = [c for c in action.get("condition", []) or [] if c.get("kind") != "applicability"]
+        if conditions:
+            carried["condition"] = conditions
+        return ActionNode(action, key, applicability, dynamic, plan, activity, children, json.dumps(carried))
 
     def activity(self, ad: dict[str, Any]) -> ActivityNode:
         kind = ad.get("kind")
@@ -211,7 +218,7 @@ class _Compiler:
             (str(dv.get("path")), self.expression(dv.get("expression") or {}, ad, f"dynamicValue[{i}]"))
             for i, dv in enumerate(ad.get("dynamicValue", []) or [])
         )
-        return ActivityNode(ad, _canonical(ad), dynamic)
+        return ActivityNode(ad, _canonical(ad), dynamic, json.dumps(_request_template(ad, _canonical(ad))))
 
 
 def compile_plan(artifacts: Artifacts, pathway: dict[str, Any] | None = None) -> CompiledPlan:
@@ -301,7 +308,7 @@ class _Realizer:
             "instantiatesCanonical": [node.canonical],
             "status": "draft",
             "intent": "proposal",
-            "subject": self.subject,
+            "subject": dict(self.subject),
             "authoredOn": self.authored,
         }
         if actions:
@@ -312,10 +319,7 @@ class _Realizer:
         if not all(self.holds(expr) for expr in node.applicability):
             return None  # null or false: the condition is not met
         source = node.action
-        out: dict[str, Any] = {k: copy.deepcopy(source[k]) for k in _CARRIED_ACTION_FIELDS if k in source}
-        carried = [copy.deepcopy(c) for c in source.get("condition", []) or [] if c.get("kind") != "applicability"]
-        if carried:
-            out["condition"] = carried
+        out: dict[str, Any] = json.loads(node.template)  # a fresh copy: results never share objects
         resources: list[dict[str, Any]] = []
         if node.plan is not None:
             nested = self.plan_group(node.plan)
@@ -349,64 +353,71 @@ class _Realizer:
         return out, resources
 
     def request(self, node: ActivityNode, key: str) -> dict[str, Any]:
-        ad = node.definition
-        kind = str(ad["kind"])
-        request: dict[str, Any] = {"resourceType": kind, "id": self.ident(key, kind)}
-        if ad.get("profile"):
-            request["meta"] = {"profile": [ad["profile"]]}
-        if kind == "CommunicationRequest":
-            # R4 CommunicationRequest has neither intent nor instantiatesCanonical.
-            request["extension"] = [{"url": WORKFLOW_INSTANTIATES, "valueCanonical": node.canonical}]
-        else:
-            request["instantiatesCanonical"] = [node.canonical]
-        request["status"] = "draft"
-        if kind != "CommunicationRequest":
-            request["intent"] = ad.get("intent") or "proposal"
-        if ad.get("priority"):
-            request["priority"] = ad["priority"]
-        do_not_perform = ad.get("doNotPerform")
-        if kind == "Task":
-            if do_not_perform:
-                request["modifierExtension"] = [{"url": REQUEST_DO_NOT_PERFORM, "valueBoolean": True}]
-            if ad.get("code"):
-                request["code"] = copy.deepcopy(ad["code"])
-            request["for"] = self.subject
-            request["authoredOn"] = self.authored
-        else:
-            if do_not_perform is not None:
-                request["doNotPerform"] = bool(do_not_perform)
-            self._kind_fields(kind, ad, request)
-            request["subject"] = self.subject
-            request["authoredOn"] = self.authored
+        request: dict[str, Any] = json.loads(node.template)
+        request["id"] = self.ident(key, request["resourceType"])
+        request["for" if request["resourceType"] == "Task" else "subject"] = dict(self.subject)
+        request["authoredOn"] = self.authored
         for path, expr in node.dynamic:
             value = self.value(expr)
             if value is not None:
-                set_path(request, path, value, _where(ad))
+                set_path(request, path, copy.deepcopy(value), _where(node.definition))
         return request
 
-    @staticmethod
-    def _kind_fields(kind: str, ad: Mapping[str, Any], request: dict[str, Any]) -> None:
-        timing = {k[len("timing"):]: ad[k] for k in ad if k.startswith("timing")}
-        if kind == "MedicationRequest":
-            if ad.get("productCodeableConcept"):
-                request["medicationCodeableConcept"] = copy.deepcopy(ad["productCodeableConcept"])
-            elif ad.get("productReference"):
-                request["medicationReference"] = copy.deepcopy(ad["productReference"])
-            if ad.get("dosage"):
-                request["dosageInstruction"] = copy.deepcopy(ad["dosage"])
-        elif kind == "ServiceRequest":
-            if ad.get("code"):
-                request["code"] = copy.deepcopy(ad["code"])
-            if ad.get("quantityQuantity") or ad.get("quantity"):
-                request["quantityQuantity"] = copy.deepcopy(ad.get("quantityQuantity") or ad.get("quantity"))
-            if ad.get("bodySite"):
-                request["bodySite"] = copy.deepcopy(ad["bodySite"])
-        elif kind == "CommunicationRequest":
-            if ad.get("code"):
-                request["category"] = [copy.deepcopy(ad["code"])]
-        for suffix in ("DateTime", "Period", "Timing"):
-            if suffix in timing and kind in ("ServiceRequest", "CommunicationRequest"):
-                request[f"occurrence{suffix}"] = copy.deepcopy(timing[suffix])
+
+def _request_template(ad: Mapping[str, Any], canonical: str) -> dict[str, Any]:
+    """What an ActivityDefinition gives every request it instantiates; patient fields are null."""
+    kind = str(ad["kind"])
+    request: dict[str, Any] = {"resourceType": kind, "id": None}
+    if ad.get("profile"):
+        request["meta"] = {"profile": [ad["profile"]]}
+    if kind == "CommunicationRequest":
+        # R4 CommunicationRequest has neither intent nor instantiatesCanonical.
+        request["extension"] = [{"url": WORKFLOW_INSTANTIATES, "valueCanonical": canonical}]
+    else:
+        request["instantiatesCanonical"] = [canonical]
+    request["status"] = "draft"
+    if kind != "CommunicationRequest":
+        request["intent"] = ad.get("intent") or "proposal"
+    if ad.get("priority"):
+        request["priority"] = ad["priority"]
+    do_not_perform = ad.get("doNotPerform")
+    if kind == "Task":
+        if do_not_perform:
+            request["modifierExtension"] = [{"url": REQUEST_DO_NOT_PERFORM, "valueBoolean": True}]
+        if ad.get("code"):
+            request["code"] = ad["code"]
+        request["for"] = None
+    else:
+        if do_not_perform is not None:
+            request["doNotPerform"] = bool(do_not_perform)
+        _kind_fields(kind, ad, request)
+        request["subject"] = None
+    request["authoredOn"] = None
+    return request
+
+
+def _kind_fields(kind: str, ad: Mapping[str, Any], request: dict[str, Any]) -> None:
+    timing = {k[len("timing"):]: ad[k] for k in ad if k.startswith("timing")}
+    if kind == "MedicationRequest":
+        if ad.get("productCodeableConcept"):
+            request["medicationCodeableConcept"] = ad["productCodeableConcept"]
+        elif ad.get("productReference"):
+            request["medicationReference"] = ad["productReference"]
+        if ad.get("dosage"):
+            request["dosageInstruction"] = ad["dosage"]
+    elif kind == "ServiceRequest":
+        if ad.get("code"):
+            request["code"] = ad["code"]
+        if ad.get("quantityQuantity") or ad.get("quantity"):
+            request["quantityQuantity"] = ad.get("quantityQuantity") or ad.get("quantity")
+        if ad.get("bodySite"):
+            request["bodySite"] = ad["bodySite"]
+    elif kind == "CommunicationRequest":
+        if ad.get("code"):
+            request["category"] = [ad["code"]]
+    for suffix in ("DateTime", "Period", "Timing"):
+        if suffix in timing and kind in ("ServiceRequest", "CommunicationRequest"):
+            request[f"occurrence{suffix}"] = timing[suffix]
 
 
 def _selection_allows(behavior: str | None, kept: int, total: int) -> bool:
@@ -430,7 +441,7 @@ def realize(plan: CompiledPlan, values: PatientValues, patient_id: str, moment: 
         "instantiatesCanonical": [plan.root.canonical],
         "status": "draft",
         "intent": "proposal",
-        "subject": realizer.subject,
+        "subject": dict(realizer.subject),
         "created": authored,
         "activity": [{"reference": {"reference": f"urn:uuid:{group['id']}"}}],
     }

@@ -81,3 +81,45 @@ def test_missing_node_modules_is_a_clear_error(tmp_path: Any) -> None:
     engine = Engine(env={"PATH": __import__("os").environ["PATH"], "CPG_NODE_MODULES": str(tmp_path)})
     with pytest.raises(EngineError, match="cql-execution.*npm ci"):
         engine.start()
+
+
+def _synthetic_module() -> Any:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "synthetic_patients.py"
+    spec = importlib.util.spec_from_file_location("_cpg_bench_synthetic_patients", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fast_distinct_gives_exactly_the_engine_results(session_translator: Any) -> None:
+    """The server's distinct fast path and its retrieve memo change speed, never values."""
+    from pathlib import Path
+
+    from generator.apply import compile_plan
+    from generator.compile import compile_definitions
+
+    definitions = Path(__file__).resolve().parents[2] / "definitions"
+    if not (definitions / "vertebral_compression_fracture" / "__init__.py").is_file():
+        pytest.skip("definitions/vertebral_compression_fracture is not written yet")
+    result = compile_definitions(definitions, translator=session_translator, validate=False)
+    assert result.ok
+    artifacts = Artifacts.from_resources(result.guidelines[0].resources)
+    patients = _synthetic_module().synthetic_patients(120, artifacts, "2026-11-21", seed=7)
+    expressions = {lib: list(defines) for lib, defines in compile_plan(artifacts).expressions.items()}
+    elm = artifacts.elm_libraries()
+    # every define of the logic library, not only those apply needs
+    name = next(e["library"]["identifier"]["id"] for e in elm if e["library"]["identifier"]["id"] != "FHIRHelpers")
+    logic_elm = next(e for e in elm if e["library"]["identifier"]["id"] == name)
+    expressions[name] = [d["name"] for d in logic_elm["library"]["statements"]["def"]
+                         if d.get("context") == "Patient" and d.get("type") != "FunctionDef" and d["name"] != "Patient"]
+    values = []
+    for exact in (False, True):
+        with Engine(exact_distinct=exact) as engine:
+            assert engine.fast_distinct is not exact
+            logic = engine.load(elm, artifacts.value_set_codes())
+            values.append([p.values for p in logic.evaluate(expressions, patients, "2026-11-21T23:59:59.999Z").patients])
+    assert values[0] == values[1]

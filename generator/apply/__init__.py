@@ -2,6 +2,11 @@
 
 Built artifacts + patient Bundle → CQL engine (cql-execution + cql-exec-fhir, one Node process)
 → Bundle with a RequestGroup tree, requests and a CarePlan. See `_plan` for the semantics.
+
+Why cql-execution and not the engine in @cqframework/cql 5.3.0: that Kotlin/JS engine exposes
+only DataProvider/RetrieveProvider/ModelResolver interfaces and ships no FHIR data provider, so
+it cannot read a patient Bundle without one being written; cql-exec-fhir is that provider for
+the JavaScript reference engine. Throughput is measured by benchmarks/apply_throughput.py.
 """
 
 from __future__ import annotations

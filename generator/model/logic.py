@@ -4,6 +4,10 @@ The builder describes *what* to ask of the patient record (conditions with a cod
 since onset, latest observation value, age, ...). It knows nothing about CQL syntax: the
 CQL phase (`generator.cql.render`) turns these nodes into CQL through jinja2 templates.
 Features and expressions combine with `&`, `|` and `~`.
+
+Builder logic is two-valued: a comparison whose data is missing (no observation, no birth
+date) is false, not null, so `~feature` means "not known to be" and a negated feature never
+silently switches a recommendation off.
 """
 
 from __future__ import annotations

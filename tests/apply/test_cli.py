@@ -104,7 +104,7 @@ def wrong_expectation(tmp_path: Path) -> Path:
     init = definitions / "applydemo" / "__init__.py"
     text = init.read_text()
     text = text.replace('present=["calcitonin", "no-vertebroplasty", "adult-education"])',
-                        'present=["no-vertebroplasty", "adult-education"], absent=["calcitonin"])')
+                        'present=["no-vertebroplasty", "adult-education"], absent=["calcitonin"])', 1)
     text = text.replace('"../../../golden/minimal/sources"', repr(str(DEFINITIONS.parent.parent / "golden" / "minimal" / "sources")))
     init.write_text(text)
     return definitions

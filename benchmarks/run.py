@@ -47,6 +47,7 @@ class Sample:
     node_mb: float
     ok: bool = True
     note: str = ""
+    cpu_s: float = 0.0  # user+system CPU of Python and Node: less sensitive than wall time to other load
 
     @property
     def peak_mb(self) -> float:
@@ -62,6 +63,21 @@ def _rusage_mb() -> tuple[float, float]:
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return own, kids
+
+
+def _cpu_s() -> float:
+    """User+system CPU seconds of this process and its reaped children (Node)."""
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                  resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
+def _proc_cpu_s(pid: int | None) -> float:
+    """CPU seconds so far of a live process (the running translator), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
 
 
 def _child(mode: str, args: list[str]) -> int:
@@ -91,9 +107,11 @@ def _child(mode: str, args: list[str]) -> int:
             first = time.perf_counter()
             compile_definitions(Path(args[0]), translator=translator)
             extra["first_s"] = time.perf_counter() - first
+            cpu_before = _cpu_s() + _proc_cpu_s(translator.pid)
             began = time.perf_counter()
             result = compile_definitions(Path(args[0]), translator=translator)
             elapsed = time.perf_counter() - began
+            extra["cpu_s"] = _cpu_s() + _proc_cpu_s(translator.pid) - cpu_before
             ok = result.ok
             extra["resources"] = sum(len(g.resources) for g in result.guidelines)
         own, kids = _rusage_mb()
@@ -122,7 +140,7 @@ def _child(mode: str, args: list[str]) -> int:
         raise SystemExit(f"unknown child mode {mode}")
     own, kids = _rusage_mb()
     print(json.dumps({"seconds": time.perf_counter() - began, "python_mb": own, "node_mb": kids, "ok": ok,
-                      "note": note, **extra}))
+                      "note": note, "cpu_s": _cpu_s(), **extra}))
     return 0
 
 
@@ -141,7 +159,8 @@ def _run_child(mode: str, *args: str, cwd: Path = ROOT) -> Sample:
         return Sample(wall, 0.0, 0.0, ok=False, note=tail[:120])
     data = json.loads(lines[-1])
     seconds = wall if mode != "warm" else data["seconds"]
-    return Sample(seconds, data["python_mb"], data["node_mb"], ok=data["ok"], note=data.get("note", ""))
+    return Sample(seconds, data["python_mb"], data["node_mb"], ok=data["ok"], note=data.get("note", ""),
+                  cpu_s=data.get("cpu_s", 0.0))
 
 
 def _best(samples: list[Sample]) -> Sample:
@@ -178,14 +197,14 @@ def _row(rows: list[list[str]], stage: str, sample: Sample, resources: int | Non
     per = f"{sample.seconds / resources * 1000:.1f}" if resources else "-"
     runs = "" if len(spread) < 2 else f" (runs {', '.join(f'{s:.2f}' for s in spread)})"
     status = "ok" if sample.ok else f"FAILED {sample.note}"
-    rows.append([stage, f"{sample.seconds:.2f}", per, f"{sample.python_mb:.0f}", f"{sample.node_mb:.0f}",
-                 target, status + runs])
+    rows.append([stage, f"{sample.seconds:.2f}", f"{sample.cpu_s:.2f}", per, f"{sample.python_mb:.0f}",
+                 f"{sample.node_mb:.0f}", target, status + runs])
 
 
 def _table(rows: list[list[str]]) -> str:
-    header = ["stage", "seconds", "ms/resource", "py MB", "node MB", "target", "notes"]
+    header = ["stage", "wall s", "cpu s", "ms/resource", "py MB", "node MB", "target", "notes"]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    out = ["  ".join(c.ljust(w) if i in (0, 6) else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+    out = ["  ".join(c.ljust(w) if i in (0, 7) else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
            for r in [header, *rows]]
     out.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(out)
@@ -269,7 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sizes = [1, 10] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
     sys.path.insert(0, str(ROOT / "benchmarks"))
 
-    print(f"cpg benchmarks: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, "
+    print(f"cpg benchmarks: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, Python {sys.version.split()[0]}, "
           f"{subprocess.run(['node', '--version'], capture_output=True, text=True).stdout.strip()}; "
           f"sizes {','.join(map(str, sizes))}; VCF stages: median of {args.repeat}", flush=True)
     rows: list[list[str]] = []
@@ -284,6 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\napply throughput (VCF): {apply}")
     for line in _slopes(points):
         print(line)
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (wall times on a shared machine rise with it; "
+          "cpu s = user+system of Python and Node, ms/resource = wall ms per emitted resource)")
     print("py MB / node MB: peak RSS of the Python process and of its Node translator child; "
           f"memory target <{MEMORY_TARGET_MB:g} MB for their sum. Cold times include interpreter start.")
     return 0 if all("FAILED" not in r[-1] for r in rows) else 1

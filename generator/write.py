@@ -7,7 +7,6 @@ temporary sibling folder and swaps it in, so an error leaves `output/` untouched
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
@@ -15,11 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from generator.compile import BuiltGuideline
-
-
-def dump_json(data: Any) -> bytes:
-    """The one JSON formatting of every file we write: 2-space indent, UTF-8, final newline."""
-    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+from generator.jsonfmt import dump_json
 
 
 def artifact_files(built: BuiltGuideline) -> dict[str, bytes]:

@@ -18,13 +18,13 @@ of that system) with the text "test-case".
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from generator.apply._artifacts import ApplyError, Artifacts
 from generator.apply._patient import execution_datetime, patient_of, read_patient_bundle
 from generator.apply._plan import compile_plan
+from generator.jsonfmt import dump_json
 
 if TYPE_CHECKING:
     from generator.compile import BuiltGuideline
@@ -103,20 +103,25 @@ def test_case_library(*, guideline: Any, scenario: Any, bundle: Mapping[str, Any
 
 def test_case_files(built: "BuiltGuideline") -> dict[str, bytes]:
     """`Library-test-<scenario>.json` → bytes for every scenario of a built guideline (deterministic)."""
+    return {f"Library-{library['id']}.json": dump_json(library) for library in test_case_libraries(built)}
+
+
+def test_case_libraries(built: "BuiltGuideline") -> list[dict[str, Any]]:
+    """One test-case Library per scenario of a built guideline, in scenario order."""
     guideline = built.resolved.guideline
     package_dir = built.resolved.package_dir
     plan = compile_plan(Artifacts.from_resources(built.resources, source=f"<build of {guideline.id}>"))
     recommendations = {node.id: node.canonical for node in plan.recommendations()}
-    files: dict[str, bytes] = {}
+    libraries: list[dict[str, Any]] = []
     for scenario in built.resolved.scenarios:
         bundle = read_patient_bundle(package_dir / scenario.bundle)
         library = test_case_library(guideline=guideline, scenario=scenario, bundle=bundle,
                                     recommendations=recommendations)
-        text = json.dumps(library, indent=2, ensure_ascii=False) + "\n"
-        files[f"Library-{library['id']}.json"] = text.encode("utf-8")
-    return files
+        libraries.append(library)
+    return libraries
 
 
 # Named after what they make, not pytest tests: keep pytest from collecting them when imported.
 test_case_files.__test__ = False  # type: ignore[attr-defined]
 test_case_library.__test__ = False  # type: ignore[attr-defined]
+test_case_libraries.__test__ = False  # type: ignore[attr-defined]

@@ -6,7 +6,6 @@ Both start one CQL engine process, load the guideline's libraries once, then eva
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import click
@@ -15,6 +14,7 @@ from generator.apply import Applier, ApplyError, Artifacts, Engine, EngineError,
 from generator.apply._scenarios import ScenarioOutcome, format_table, run_scenarios
 from generator.cli._common import main, reports_errors
 from generator.diagnostics import DiagnosticBag, GeneratorError
+from generator.jsonfmt import dump_json_text
 from generator.load import LoadedGuideline, load_definitions
 
 
@@ -62,7 +62,7 @@ def apply_command(guideline: str, patient_path: Path, date: str | None, out_path
         result = Applier(artifacts, engine).apply(bundle, when)
     finally:
         engine.close()
-    text = json.dumps(result.bundle, indent=2, ensure_ascii=False) + "\n"
+    text = dump_json_text(result.bundle)
     summary = f"{len(result.applicable)} applicable recommendation(s)" + (
         ": " + ", ".join(result.applicable) if result.applicable else "")
     if out_path is None:

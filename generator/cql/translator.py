@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType, TracebackType
+
+from generator.jsonfmt import dump_json_text
 from typing import Any
 
 __all__ = [
@@ -398,5 +400,5 @@ def _translation(name: str, raw: Mapping[str, Any]) -> Translation:
         version = elm.get("library", {}).get("identifier", {}).get("version")
     if version is None:
         version = next((m.version for m in messages if m.library == name and m.version), None)
-    elm_json = json.dumps(elm, indent=2, ensure_ascii=False) + "\n" if elm is not None else ""
+    elm_json = dump_json_text(elm) if elm is not None else ""
     return Translation(name=name, version=version, elm=elm, elm_json=elm_json, messages=messages)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
+from generator.jsonfmt import dump_json
 from generator.publish.bundles import RequestMode, collection_bundle, transaction_bundle
 from generator.publish.manifest import manifest_library, packaging_order
 from generator.publish.narrative import HasLogic, LogicContext, add_narratives
@@ -38,20 +39,28 @@ def published_resources(built: Built) -> list[dict[str, Any]]:
     return add_narratives([manifest, *components], built)
 
 
+def scenario_test_cases(built: Built) -> list[dict[str, Any]]:
+    """The guideline's scenarios as CRMI test-case Libraries (narrated), for other engines to run."""
+    from generator.apply.testcases import test_case_libraries  # apply imports the build: load lazily
+
+    return add_narratives(test_case_libraries(built), built)
+
+
 def publication_files(built: Built, *, mode: RequestMode = "create") -> dict[str, bytes]:
     """Relative path -> bytes of everything PUBLISH adds under output/<guideline-id>/."""
-    from generator.write import dump_json
 
     rg = built.resolved
     g = rg.guideline
     ordered = published_resources(built)
     manifest = ordered[0]
     guide = add_narratives([implementation_guide(rg, ordered)], built)[0]
+    tests = scenario_test_cases(built)
     return {
         f"resources/{manifest['resourceType']}-{manifest['id']}.json": dump_json(manifest),
         "bundle-transaction.json": dump_json(transaction_bundle(f"{g.id}-transaction", ordered, g.date, mode)),
         "bundle-collection.json": dump_json(collection_bundle(f"{g.id}-collection", ordered, g.date)),
-        "package.tgz": package_tgz(rg, ordered, guide),
+        "package.tgz": package_tgz(rg, ordered, guide, tests),
+        **{f"tests/{t['resourceType']}-{t['id']}.json": dump_json(t) for t in tests},
         **site_files(built, ordered),
     }
 

@@ -18,11 +18,13 @@ from __future__ import annotations
 import calendar
 import gzip
 import io
-import json
 import re
 import tarfile
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+
+from generator.jsonfmt import dump_json
 
 if TYPE_CHECKING:
     from generator.resolve import ResolvedGuideline
@@ -174,19 +176,20 @@ def tgz(files: dict[str, bytes], mtime: int) -> bytes:
     return out.getvalue()
 
 
-def _json(data: Any) -> bytes:
-    """generator.write.dump_json's format; imported lazily elsewhere, as SYNTH imports this package."""
-    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def package_files(rg: ResolvedGuideline, resources: list[dict[str, Any]], guide: dict[str, Any]) -> dict[str, bytes]:
-    """Path inside the tarball -> bytes: package.json, .index.json, the IG and every resource."""
+def package_files(rg: ResolvedGuideline, resources: list[dict[str, Any]], guide: dict[str, Any],
+                  tests: Sequence[dict[str, Any]] = ()) -> dict[str, bytes]:
+    """Path inside the tarball -> bytes: package.json, .index.json, the IG, every resource, and the
+    scenario test cases in `package/tests/` (with an index of their own, as other folders have)."""
     everything = [guide, *resources]
-    files = {f"package/{resource_filename(r)}": _json(r) for r in everything}
-    files["package/package.json"] = _json(package_manifest(rg))
-    files["package/.index.json"] = _json(package_index(everything))
+    files = {f"package/{resource_filename(r)}": dump_json(r) for r in everything}
+    files["package/package.json"] = dump_json(package_manifest(rg))
+    files["package/.index.json"] = dump_json(package_index(everything))
+    if tests:
+        files.update({f"package/tests/{resource_filename(r)}": dump_json(r) for r in tests})
+        files["package/tests/.index.json"] = dump_json(package_index(list(tests)))
     return files
 
 
-def package_tgz(rg: ResolvedGuideline, resources: list[dict[str, Any]], guide: dict[str, Any]) -> bytes:
-    return tgz(package_files(rg, resources, guide), package_mtime(rg.guideline.date))
+def package_tgz(rg: ResolvedGuideline, resources: list[dict[str, Any]], guide: dict[str, Any],
+                tests: Sequence[dict[str, Any]] = ()) -> bytes:
+    return tgz(package_files(rg, resources, guide, tests), package_mtime(rg.guideline.date))

@@ -1,7 +1,7 @@
 """The authoring model: what guideline authors write in definitions/."""
 
 from generator.model.activities import Activity, Communication, Dosage, Medication, Service
-from generator.model.guideline import Guideline, Process, Scenario, Strategy
+from generator.model.guideline import ALL_OTHERS, Guideline, Process, Scenario, Strategy
 from generator.model.logic import (
     BooleanLogic,
     Feature,
@@ -28,7 +28,7 @@ from generator.model.terminology import (
 )
 
 __all__ = [
-    "Activity", "BooleanLogic", "Certainty", "Citation", "Code", "CodeSystem", "Communication", "Direction",
+    "ALL_OTHERS", "Activity", "BooleanLogic", "Certainty", "Citation", "Code", "CodeSystem", "Communication", "Direction",
     "Dosage", "Duration", "Feature", "Guideline", "LOINC", "Medication", "Process", "Quantity", "RXNORM",
     "Recommendation", "SNOMED", "Scenario", "Service", "Source", "Strategy", "Strength", "ValueSet",
     "age_in_years", "conditions", "days", "medications", "months", "observations", "procedures", "weeks", "years",

@@ -47,17 +47,36 @@ class Strategy:
         return id(self)
 
 
+class _AllOthers:
+    """Sentinel for `Scenario(absent=ALL_OTHERS)`: every recommendation not listed as present."""
+
+    def __repr__(self) -> str:
+        return "ALL_OTHERS"
+
+
+ALL_OTHERS = _AllOthers()
+
+
 @dataclass(eq=False)
 class Scenario:
-    """A test patient: a FHIR Bundle, an evaluation date and the recommendations expected."""
+    """A test patient: a FHIR Bundle, an evaluation date and the recommendations expected.
+
+    `absent=ALL_OTHERS` pins down the whole pathway for the patient: every recommendation not in
+    `present` must not apply. The Guideline expands it into the explicit list.
+    """
 
     id: str
     bundle: str
     date: str
     title: str | None = None
     present: list[str] = field(default_factory=list)
-    absent: list[str] = field(default_factory=list)
+    absent: list[str] | _AllOthers = field(default_factory=list)
     location: SourceLocation | None = field(default_factory=caller_location, repr=False)
+
+    def expand(self, recommendation_ids: list[str]) -> None:
+        """Replace ALL_OTHERS by the ids of every recommendation not expected present."""
+        if self.absent is ALL_OTHERS:
+            self.absent = [rid for rid in recommendation_ids if rid not in self.present]
 
 
 @dataclass(eq=False)
@@ -86,6 +105,11 @@ class Guideline:
     scenarios: list[Scenario] = field(default_factory=list)
     sources_dir: str | None = None  # folder holding the source documents (for passage checks)
     location: SourceLocation | None = field(default_factory=caller_location, repr=False)
+
+    def __post_init__(self) -> None:
+        ids = [rec.id for rec in self.recommendations]
+        for scenario in self.scenarios:
+            scenario.expand(ids)
 
     @property
     def recommendations(self) -> list[Recommendation]:

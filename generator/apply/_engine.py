@@ -15,25 +15,19 @@ JavaScript reference engine (cql-execution) with cql-exec-fhir is what evaluates
 
 from __future__ import annotations
 
-import json
 import os
-import queue
-import subprocess
-import threading
-from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from generator.cql.translator import TranslatorUnavailable, find_node
+from generator._node import JsonLinesProcess, find_node
 
 __all__ = ["Engine", "EngineError", "EngineUnavailable", "LoadedLogic", "PatientValues", "EvaluationBatch"]
 
 SCRIPT = Path(__file__).resolve().parent / "node" / "engine.mjs"
 _REQUIRED_PACKAGES = ("cql-execution", "cql-exec-fhir")
-_STDERR_TAIL_LINES = 40
 
 #: Code-service input: value set url -> version -> codes ({"code", "system", "version"?}).
 ValueSetCodes = Mapping[str, Mapping[str, Sequence[Mapping[str, str]]]]
@@ -93,12 +87,10 @@ class Engine:
         self.exact_distinct = exact_distinct
         self.startup_timeout = startup_timeout
         self._env = dict(os.environ if env is None else env)
-        self._process: subprocess.Popen[bytes] | None = None
-        self._lines: queue.Queue[bytes | None] = queue.Queue()
-        self._stderr: deque[str] = deque(maxlen=_STDERR_TAIL_LINES)
-        self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
-        self._next_id = 0
+        self._node = JsonLinesProcess(
+            env=self._env, error=EngineError, name="the CQL engine", label="engine", answerer="the engine",
+            thread_name="cql-engine",
+        )
         self.fast_distinct = False
         self.engine_version: str | None = None
         self.data_provider_version: str | None = None
@@ -114,29 +106,19 @@ class Engine:
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
+        return self._node.pid
 
     def start(self) -> None:
         """Start node and wait for the engine to answer a ping (raises EngineUnavailable)."""
-        if self._process is not None:
+        if self._node.pid is not None:
             return
-        try:
-            node = find_node(self._env)
-        except TranslatorUnavailable as exc:
-            raise EngineUnavailable(str(exc).replace("CQL translator", "CQL engine")) from exc
+        node = find_node(self._env, user="CQL engine", error=EngineUnavailable)
         modules = find_engine_modules(self._env)
         if not SCRIPT.is_file():
             raise EngineUnavailable(f"engine script {SCRIPT} is missing (broken installation)")
-        self._process = subprocess.Popen(
-            [node, str(SCRIPT), "--node-modules", str(modules), *(["--exact-distinct"] if self.exact_distinct else [])],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self._env,
+        self._node.start(
+            [node, str(SCRIPT), "--node-modules", str(modules), *(["--exact-distinct"] if self.exact_distinct else [])]
         )
-        self._threads = [
-            threading.Thread(target=self._pump_stdout, name="cql-engine-stdout", daemon=True),
-            threading.Thread(target=self._pump_stderr, name="cql-engine-stderr", daemon=True),
-        ]
-        for thread in self._threads:
-            thread.start()
         try:
             reply = self._request({"op": "ping"}, timeout=self.startup_timeout)
         except EngineError as exc:
@@ -148,92 +130,16 @@ class Engine:
 
     def close(self) -> None:
         """Close stdin (the server exits on EOF), then reap the process; kill it if it lingers."""
-        process, self._process = self._process, None
-        if process is None:
-            return
-        try:
-            if process.stdin is not None:
-                process.stdin.close()
-        except OSError:
-            pass
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._threads = []
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
-
-    def _pump_stdout(self) -> None:
-        process = self._process
-        assert process is not None and process.stdout is not None
-        try:
-            for line in process.stdout:
-                self._lines.put(line)
-        except (OSError, ValueError):
-            pass
-        finally:
-            self._lines.put(None)
-
-    def _pump_stderr(self) -> None:
-        process = self._process
-        assert process is not None and process.stderr is not None
-        try:
-            for raw in process.stderr:
-                self._stderr.append(raw.decode("utf-8", "replace").rstrip("\n"))
-        except (OSError, ValueError):
-            pass
+        self._node.close()
 
     def stderr_tail(self) -> str:
-        return "\n".join(self._stderr)
+        return self._node.stderr_tail()
 
     # -- protocol ------------------------------------------------------------------------------
-    def _dead(self, what: str) -> EngineError:
-        process = self._process
-        code = process.poll() if process is not None else None
-        tail = self.stderr_tail()
-        detail = f" (exit code {code})" if code is not None else ""
-        return EngineError(f"{what}{detail}" + (f"; engine stderr:\n{tail}" if tail else ""))
-
     def _request(self, payload: Mapping[str, Any], timeout: float | None = None) -> dict[str, Any]:
-        process = self._process
-        if process is None or process.stdin is None:
+        if not self._node.running:
             raise EngineError("the CQL engine is not running (use `with Engine() as engine:`)")
-        wait = self.timeout if timeout is None else timeout
-        with self._lock:
-            self._next_id += 1
-            request_id = self._next_id
-            line = json.dumps({"id": request_id, **payload}, ensure_ascii=False, separators=(",", ":")) + "\n"
-            try:
-                process.stdin.write(line.encode("utf-8"))
-                process.stdin.flush()
-            except (BrokenPipeError, OSError) as exc:
-                raise self._dead(f"the CQL engine process died ({exc})") from exc
-            try:
-                raw = self._lines.get(timeout=wait)
-            except queue.Empty:
-                error = self._dead(f"the CQL engine did not answer within {wait:g} s")
-                if process.poll() is None:
-                    process.kill()
-                self.close()
-                raise error from None
-            if raw is None:
-                self._lines.put(None)  # keep reporting the death to later calls
-                try:
-                    process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    pass
-                raise self._dead("the CQL engine process exited unexpectedly")
-        try:
-            reply: dict[str, Any] = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise EngineError(f"unreadable engine reply: {raw[:200]!r}") from exc
-        if reply.get("id") != request_id:
-            raise EngineError(f"the engine answered request {reply.get('id')} instead of {request_id}")
+        reply = self._node.request(payload, self.timeout if timeout is None else timeout)
         if "error" in reply:
             raise EngineError(str(reply["error"]))
         return reply

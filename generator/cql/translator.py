@@ -11,19 +11,14 @@ lifetime through the context manager; there is deliberately no shared module-lev
 
 from __future__ import annotations
 
-import json
 import os
-import queue
-import re
-import shutil
-import subprocess
-import threading
-from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType, TracebackType
 
+from generator import _node
+from generator._node import MIN_NODE_MAJOR, JsonLinesProcess
 from generator.jsonfmt import dump_json_text
 from typing import Any
 
@@ -40,7 +35,6 @@ __all__ = [
 ]
 
 SCRIPT = Path(__file__).resolve().parent / "node" / "translator.mjs"
-MIN_NODE_MAJOR = 18
 
 #: Compiler options as CPG content uses them (cql-options.json), plus EnableResultTypes so every
 #: define carries resultTypeName/resultTypeSpecifier (needed for Library.parameter and checks).
@@ -63,7 +57,6 @@ DEFAULT_OPTIONS: Mapping[str, Any] = MappingProxyType(
 )
 
 _REQUIRED_PACKAGES = ("@cqframework/cql", "cql-exec-fhir", "@lhncbc/ucum-lhc")
-_STDERR_TAIL_LINES = 40
 
 
 class TranslatorError(RuntimeError):
@@ -138,39 +131,9 @@ class Translation:
         return [m for m in self.messages if m.is_error]
 
 
-def _node_major(version_text: str) -> int | None:
-    match = re.match(r"v?(\d+)\.", version_text.strip())
-    return int(match.group(1)) if match else None
-
-
 def find_node(env: Mapping[str, str] | None = None) -> str:
     """Locate a usable `node` (>= 18): $CPG_NODE, else `node` on PATH."""
-    env = os.environ if env is None else env
-    configured = env.get("CPG_NODE")
-    if configured:
-        node = configured if os.path.isfile(configured) else shutil.which(configured)
-        if not node:
-            raise TranslatorUnavailable(
-                f"CPG_NODE={configured!r} does not name an existing Node.js binary; "
-                f"point it at node >= {MIN_NODE_MAJOR} or unset it to use `node` from PATH"
-            )
-    else:
-        node = shutil.which("node", path=env.get("PATH"))
-        if not node:
-            raise TranslatorUnavailable(
-                f"Node.js (>= {MIN_NODE_MAJOR}) is needed to run the CQL translator but `node` is not on PATH; "
-                "install Node.js (https://nodejs.org) or set CPG_NODE to its path"
-            )
-    try:
-        out = subprocess.run([node, "--version"], capture_output=True, text=True, timeout=30, check=False)
-    except OSError as exc:
-        raise TranslatorUnavailable(f"cannot run {node!r}: {exc}; install Node.js >= {MIN_NODE_MAJOR}") from exc
-    major = _node_major(out.stdout)
-    if major is None or major < MIN_NODE_MAJOR:
-        raise TranslatorUnavailable(
-            f"{node} reports version {out.stdout.strip() or '?'}; the CQL translator needs Node.js >= {MIN_NODE_MAJOR}"
-        )
-    return node
+    return _node.find_node(env, user="CQL translator", error=TranslatorUnavailable)
 
 
 def find_node_modules(env: Mapping[str, str] | None = None, start: Path = SCRIPT) -> Path:
@@ -212,12 +175,10 @@ class Translator:
         self.timeout = timeout
         self.startup_timeout = startup_timeout
         self._env = dict(os.environ if env is None else env)
-        self._process: subprocess.Popen[bytes] | None = None
-        self._lines: queue.Queue[bytes | None] = queue.Queue()
-        self._stderr: deque[str] = deque(maxlen=_STDERR_TAIL_LINES)
-        self._threads: list[threading.Thread] = []
-        self._lock = threading.Lock()
-        self._next_id = 0
+        self._node = JsonLinesProcess(
+            env=self._env, error=TranslatorError, name="the translator", label="translator",
+            thread_name="cql-translator",
+        )
         self.translator_version: str | None = None
 
     # -- lifecycle -----------------------------------------------------------------------------
@@ -232,29 +193,17 @@ class Translator:
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self._process is not None else None
+        return self._node.pid
 
     def start(self) -> None:
         """Start node and wait until the translator answers a ping (raises TranslatorUnavailable)."""
-        if self._process is not None:
+        if self._node.pid is not None:
             return
         node = find_node(self._env)
         node_modules = find_node_modules(self._env)
         if not SCRIPT.is_file():
             raise TranslatorUnavailable(f"translator script {SCRIPT} is missing (broken installation)")
-        self._process = subprocess.Popen(
-            [node, str(SCRIPT), "--node-modules", str(node_modules)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=self._env,
-        )
-        self._threads = [
-            threading.Thread(target=self._pump_stdout, name="cql-translator-stdout", daemon=True),
-            threading.Thread(target=self._pump_stderr, name="cql-translator-stderr", daemon=True),
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._node.start([node, str(SCRIPT), "--node-modules", str(node_modules)])
         try:
             reply = self._request({"op": "ping"}, timeout=self.startup_timeout)
         except TranslatorError as exc:
@@ -264,98 +213,19 @@ class Translator:
 
     def close(self) -> None:
         """Close stdin (the server exits on EOF), then reap the process; kill it if it lingers."""
-        process, self._process = self._process, None
-        if process is None:
-            return
-        try:
-            if process.stdin is not None:
-                process.stdin.close()
-        except OSError:
-            pass
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        for thread in self._threads:
-            thread.join(timeout=5)
-        self._threads = []
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
-
-    def _pump_stdout(self) -> None:
-        process = self._process
-        assert process is not None and process.stdout is not None
-        try:
-            for line in process.stdout:
-                self._lines.put(line)
-        except (OSError, ValueError):
-            pass
-        finally:
-            self._lines.put(None)
-
-    def _pump_stderr(self) -> None:
-        process = self._process
-        assert process is not None and process.stderr is not None
-        try:
-            for raw in process.stderr:
-                self._stderr.append(raw.decode("utf-8", "replace").rstrip("\n"))
-        except (OSError, ValueError):
-            pass
+        self._node.close()
 
     def stderr_tail(self) -> str:
-        return "\n".join(self._stderr)
+        return self._node.stderr_tail()
 
     # -- protocol ------------------------------------------------------------------------------
-    def _dead(self, what: str) -> TranslatorError:
-        process = self._process
-        code = process.poll() if process is not None else None
-        tail = self.stderr_tail()
-        detail = f" (exit code {code})" if code is not None else ""
-        return TranslatorError(f"{what}{detail}" + (f"; translator stderr:\n{tail}" if tail else ""))
-
     def _request(self, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
-        process = self._process
-        if process is None or process.stdin is None:
+        if not self._node.running:
             raise TranslatorError("translator is not running (use `with Translator() as t:`)")
-        with self._lock:
-            self._next_id += 1
-            request_id = self._next_id
-            line = json.dumps({"id": request_id, **payload}, ensure_ascii=False) + "\n"
-            try:
-                process.stdin.write(line.encode("utf-8"))
-                process.stdin.flush()
-            except (BrokenPipeError, OSError) as exc:
-                raise self._dead(f"the translator process died ({exc})") from exc
-            try:
-                raw = self._lines.get(timeout=timeout)
-            except queue.Empty:
-                error = self._dead(f"the translator did not answer within {timeout:g} s")
-                self._kill()
-                raise error from None
-            if raw is None:
-                self._lines.put(None)  # keep reporting the death to later calls
-                try:
-                    process.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    pass
-                raise self._dead("the translator process exited unexpectedly")
-        try:
-            reply: dict[str, Any] = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise TranslatorError(f"unreadable translator reply: {raw[:200]!r}") from exc
-        if reply.get("id") != request_id:
-            raise TranslatorError(f"translator answered request {reply.get('id')} instead of {request_id}")
+        reply = self._node.request(payload, timeout)
         if "error" in reply:
             raise TranslatorError(f"translator error: {reply['error']}")
         return reply
-
-    def _kill(self) -> None:
-        process = self._process
-        if process is not None and process.poll() is None:
-            process.kill()
-        self.close()
 
     def ping(self) -> dict[str, Any]:
         return self._request({"op": "ping"}, timeout=self.timeout)

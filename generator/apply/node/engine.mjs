@@ -18,38 +18,16 @@
 // Quantity, Interval -> {start, end}, DateTime/Date -> string, FHIR objects -> their JSON.
 // A failing request answers {"id": n, "error": "..."}; the process exits 0 on stdin EOF.
 //
-// stdout is the protocol channel: every console method and stray stdout write goes to stderr.
+// stdout is the protocol channel: every console method and stray stdout write goes to stderr
+// (../../node/protocol.mjs, imported first).
 
+import { findNodeModules, stdoutWrite } from "../../node/protocol.mjs";
 import fs from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
 
-const stdoutWrite = process.stdout.write.bind(process.stdout);
-const toStderr = (...args) => console.error(...args);
-console.log = toStderr;
-console.info = toStderr;
-console.debug = toStderr;
-console.warn = toStderr;
-process.stdout.write = (chunk, encoding, callback) => process.stderr.write(chunk, encoding, callback);
-
-/** Find node_modules: --node-modules DIR, else $CPG_NODE_MODULES, else walk up from this script. */
-function findNodeModules() {
-  const flag = process.argv.indexOf("--node-modules");
-  if (flag >= 0 && process.argv[flag + 1]) return path.resolve(process.argv[flag + 1]);
-  if (process.env.CPG_NODE_MODULES) return path.resolve(process.env.CPG_NODE_MODULES);
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = path.join(dir, "node_modules");
-    if (fs.existsSync(path.join(candidate, "cql-execution"))) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error("node_modules with cql-execution not found above " + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
-}
-
-const nodeModules = findNodeModules();
+const nodeModules = findNodeModules("cql-execution", import.meta.url);
 const require = createRequire(path.join(nodeModules, "noop.js"));
 const cql = require("cql-execution");
 const cqlfhir = require("cql-exec-fhir");

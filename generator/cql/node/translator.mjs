@@ -9,39 +9,17 @@
 //
 // Why the stdout dance: the Kotlin/JS build logs (kotlin-logging's start-up banner, translator
 // warnings) through console.log, which would corrupt the protocol channel. All console output
-// and stray stdout writes are sent to stderr *before* the library is imported; protocol lines go
-// through a writer saved beforehand.
+// and stray stdout writes are sent to stderr *before* the library is imported (by
+// ../../node/protocol.mjs, imported first); protocol lines go through a writer saved beforehand.
 
+import { findNodeModules, stdoutWrite } from "../../node/protocol.mjs";
 import fs from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
 import { createRequire } from "node:module";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 
-const stdoutWrite = process.stdout.write.bind(process.stdout);
-const toStderr = (...args) => console.error(...args);
-console.log = toStderr;
-console.info = toStderr;
-console.debug = toStderr;
-console.warn = toStderr;
-process.stdout.write = (chunk, encoding, callback) => process.stderr.write(chunk, encoding, callback);
-
-/** Find node_modules: --node-modules DIR, else $CPG_NODE_MODULES, else walk up from this script. */
-function findNodeModules() {
-  const flag = process.argv.indexOf("--node-modules");
-  if (flag >= 0 && process.argv[flag + 1]) return path.resolve(process.argv[flag + 1]);
-  if (process.env.CPG_NODE_MODULES) return path.resolve(process.env.CPG_NODE_MODULES);
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = path.join(dir, "node_modules");
-    if (fs.existsSync(path.join(candidate, "@cqframework", "cql"))) return candidate;
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new Error("node_modules with @cqframework/cql not found above " + fileURLToPath(import.meta.url));
-    dir = parent;
-  }
-}
-
-const nodeModules = findNodeModules();
+const nodeModules = findNodeModules("@cqframework/cql", import.meta.url);
 const esm = (rel) => import(pathToFileURL(path.join(nodeModules, rel)).href);
 const require = createRequire(path.join(nodeModules, "noop.js"));
 

@@ -108,6 +108,9 @@ class JsonLinesProcess:
 
     def start(self, argv: Sequence[str]) -> None:
         """Spawn `argv` with piped stdio and start the pump threads (no handshake)."""
+        # Fresh channels: a previous process's end-of-stream marker must not reach this one.
+        self._lines = queue.Queue()
+        self._stderr = deque(maxlen=_STDERR_TAIL_LINES)
         self._process = subprocess.Popen(
             list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env
         )

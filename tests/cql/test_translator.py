@@ -182,3 +182,18 @@ def test_timeout_kills_the_process_and_says_so(fhirhelpers: str) -> None:
         assert t.pid is None
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_a_closed_translator_can_start_again() -> None:
+    from generator.cql.translator import Translator as FreshTranslator
+
+    translator = FreshTranslator()
+    translator.start()
+    first = translator.pid
+    translator.close()
+    translator.start()
+    try:
+        assert translator.pid != first
+        assert translator.translate({"Tiny": "library Tiny version '1.0.0'\ndefine X: 1"})["Tiny"].ok
+    finally:
+        translator.close()

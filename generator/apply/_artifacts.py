@@ -42,6 +42,7 @@ class Artifacts:
     resources: list[dict[str, Any]]
     source: str = "<memory>"
     _by_canonical: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _elm: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)  # id(library) -> decoded ELM
 
     def __post_init__(self) -> None:
         for resource in self.resources:
@@ -70,7 +71,16 @@ class Artifacts:
         return [pd for pd in self.of_type("PlanDefinition") if plan_type(pd) == "clinical-protocol"]
 
     def elm_of(self, library: Mapping[str, Any]) -> dict[str, Any]:
-        """Decode the ELM JSON attachment of a Library (CQL and ELM travel together in content)."""
+        """Decode the ELM JSON attachment of a Library (CQL and ELM travel together in content).
+
+        Decoded once per Library: planning asks for a library's ELM many times.
+        """
+        cached = self._elm.get(id(library))
+        if cached is None:
+            cached = self._elm[id(library)] = self._decode_elm(library)
+        return cached
+
+    def _decode_elm(self, library: Mapping[str, Any]) -> dict[str, Any]:
         for attachment in library.get("content", []) or []:
             if str(attachment.get("contentType", "")).split(";")[0].strip() == ELM_JSON and attachment.get("data"):
                 try:

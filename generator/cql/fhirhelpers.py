@@ -21,6 +21,8 @@ The output is deterministic: functions are ordered by (function name, source typ
 
 from __future__ import annotations
 
+import functools
+
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,6 +110,7 @@ def conversions(model_info: Path | None = None) -> list[Conversion]:
     return sorted(found)
 
 
+@functools.lru_cache(maxsize=4)
 def fhirhelpers_cql(model_info: Path | None = None) -> str:
     """The FHIRHelpers 4.0.1 CQL text (deterministic for a given model info)."""
     path = model_info or model_info_path()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 _LOCATOR = re.compile(r"^(\d+):(\d+)-(\d+):(\d+)$")
@@ -39,9 +40,13 @@ class LogicIndex:
     def get(self, name: str) -> Define | None:
         return next((d for d in self.defines if d.name == name), None)
 
+    @cached_property
+    def _anchor_map(self) -> dict[str, str]:
+        return _anchors(self.defines)
+
     def anchor(self, name: str) -> str:
         """The HTML id of a define: stable, readable, and unique within the library."""
-        return _anchors(self.defines).get(name, "cql-" + slug(name))
+        return self._anchor_map.get(name, "cql-" + slug(name))
 
     def closure(self, name: str) -> list[Define]:
         """The define and every define it uses, transitively, in text order."""

@@ -87,7 +87,15 @@ def _parse(data: bytes, shown: str, out: list[Artifact], diags: list[Diagnostic]
     _accept(value, shown, out, diags)
 
 
+def _is_elm(value: Any) -> bool:
+    """ELM JSON (a built folder's elm/) travels beside FHIR resources; it is not one."""
+    return isinstance(value, dict) and "resourceType" not in value and isinstance(value.get("library"), dict) \
+        and "identifier" in value["library"]
+
+
 def _accept(value: Any, shown: str, out: list[Artifact], diags: list[Diagnostic]) -> None:
+    if _is_elm(value):
+        return
     if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
         what = "a JSON object without resourceType" if isinstance(value, dict) else f"a JSON {type(value).__name__}"
         diags.append(diag("input.not-fhir", f"not a FHIR resource: {what}", location=SourceLocation(shown, 1)))
@@ -179,20 +187,29 @@ def check_set(artifacts: list[Artifact]) -> tuple[list[Artifact], list[Diagnosti
                               location=SourceLocation(a.source, 1) if a.source else None))
         else:
             usable.append(a)
-    return usable, diags + _duplicates(usable)
+    unique, duplicate_diags = _deduplicate(usable)
+    return unique, diags + duplicate_diags
 
 
-def _duplicates(artifacts: list[Artifact]) -> list[Diagnostic]:
-    seen: dict[tuple[str, str], str | None] = {}
+def _deduplicate(artifacts: list[Artifact]) -> tuple[list[Artifact], list[Diagnostic]]:
+    """Identical copies of a resource count once (a built folder holds each resource in
+    resources/, both bundles and the package); different content under one id is an error."""
+    seen: dict[tuple[str, str], Artifact] = {}
+    unique: list[Artifact] = []
     diags = []
     for a in artifacts:
         rid = a.resource.get("id")
         if not isinstance(rid, str):
+            unique.append(a)
             continue
         key = (a.resource["resourceType"], rid)
-        if key in seen:
-            diags.append(diag("input.duplicate-id", f"{key[0]}/{rid} also defined in {seen[key]}", resource=f"{key[0]}/{rid}",
+        first = seen.get(key)
+        if first is None:
+            seen[key] = a
+            unique.append(a)
+        elif first.resource != a.resource:
+            diags.append(diag("input.duplicate-id", f"{key[0]}/{rid} also defined, differently, in {first.source}",
+                              resource=f"{key[0]}/{rid}",
                               location=SourceLocation(a.source, 0) if a.source else None))
-        else:
-            seen[key] = a.source
-    return diags
+            unique.append(a)
+    return unique, diags

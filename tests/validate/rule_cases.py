@@ -110,7 +110,9 @@ def _add_coding(ref: str, coding: dict[str, Any]) -> Callable[[Res], None]:
 
 
 def _duplicate(res: Res) -> None:
-    res.append(dict(find(res, AD)))
+    copy = json.loads(json.dumps(find(res, AD)))
+    copy["title"] = "Same id, different content"
+    res.append(copy)
 
 
 def _duplicate_canonical(res: Res) -> None:

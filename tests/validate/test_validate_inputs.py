@@ -125,3 +125,23 @@ def test_package_metadata_files_are_not_resources(tmp_path: Path, name: str) -> 
     (tmp_path / "r.json").write_text((CONFORMANT / "ValueSet-type-2-diabetes.json").read_text())
     artifacts, diags = load_artifacts(tmp_path)
     assert len(artifacts) == 1 and diags == []
+
+
+BUILT = Path(__file__).resolve().parents[2] / "output" / "vertebral-compression-fracture"
+
+
+def test_built_guideline_folder_validates_with_zero_errors() -> None:
+    """resources/, both bundles, package.tgz, tests/ and elm/ together: copies count once, ELM is skipped."""
+    status, out = run_cli(str(BUILT), "--no-cql")
+    assert status == 0, out
+    assert out.strip().splitlines()[-1].startswith("0 errors")
+
+
+def test_identical_copies_count_once_but_conflicting_ones_are_errors(tmp_path: Path) -> None:
+    resource = json.loads(next((BUILT / "resources").glob("ActivityDefinition-*.json")).read_text())
+    (tmp_path / "a.json").write_text(json.dumps(resource))
+    (tmp_path / "b.json").write_text(json.dumps(resource))
+    assert "input.duplicate-id" not in codes(tmp_path)
+    resource["title"] = "changed"
+    (tmp_path / "b.json").write_text(json.dumps(resource))
+    assert "input.duplicate-id" in codes(tmp_path)

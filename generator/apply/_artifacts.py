@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.canonicals import PLAN_DEFINITION_TYPE as PLAN_TYPE_SYSTEM
 from generator.diagnostics import Diagnostic, GeneratorError
 
 __all__ = ["Artifacts", "ApplyError", "load_artifacts", "PLAN_TYPE_SYSTEM"]
 
-PLAN_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/plan-definition-type"
 ELM_JSON = "application/elm+json"
 
 

@@ -22,12 +22,10 @@ from typing import Any
 
 from generator.apply._artifacts import ApplyError, Artifacts, plan_type
 from generator.apply._engine import PatientValues
+from generator.canonicals import CQF_LIBRARY, REQUEST_DO_NOT_PERFORM, WORKFLOW_INSTANTIATES_CANONICAL
 
 __all__ = ["Expr", "PlanNode", "ActionNode", "ActivityNode", "CompiledPlan", "compile_plan", "realize", "ApplyResult"]
 
-CQF_LIBRARY = "http://hl7.org/fhir/StructureDefinition/cqf-library"
-WORKFLOW_INSTANTIATES = "http://hl7.org/fhir/StructureDefinition/workflow-instantiatesCanonical"
-REQUEST_DO_NOT_PERFORM = "http://hl7.org/fhir/StructureDefinition/request-doNotPerform"
 IDENTIFIER_LANGUAGES = ("text/cql-identifier", "text/cql.identifier", "text/cql")
 SUPPORTED_KINDS = ("MedicationRequest", "ServiceRequest", "CommunicationRequest", "Task")
 _ID_NAMESPACE = uuid.UUID("5b0f3c1e-7a4d-5c2b-9e61-c0a7f1e2d3b4")
@@ -372,7 +370,7 @@ def _request_template(ad: Mapping[str, Any], canonical: str) -> dict[str, Any]:
         request["meta"] = {"profile": [ad["profile"]]}
     if kind == "CommunicationRequest":
         # R4 CommunicationRequest has neither intent nor instantiatesCanonical.
-        request["extension"] = [{"url": WORKFLOW_INSTANTIATES, "valueCanonical": canonical}]
+        request["extension"] = [{"url": WORKFLOW_INSTANTIATES_CANONICAL, "valueCanonical": canonical}]
     else:
         request["instantiatesCanonical"] = [canonical]
     request["status"] = "draft"

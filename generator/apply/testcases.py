@@ -24,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 from generator.apply._artifacts import ApplyError, Artifacts
 from generator.apply._patient import execution_datetime, patient_of, read_patient_bundle
 from generator.apply._plan import compile_plan
+from generator.canonicals import FHIR_STRUCTURE_DEFINITION as EXT
+from generator.canonicals import LIBRARY_TYPE
 from generator.jsonfmt import dump_json
 
 if TYPE_CHECKING:
@@ -32,8 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["test_case_files", "test_case_library", "APPLY_OPERATION"]
 
 APPLY_OPERATION = "http://hl7.org/fhir/uv/cpg/OperationDefinition/cpg-plandefinition-apply"
-EXT = "http://hl7.org/fhir/StructureDefinition/"
-LIBRARY_TYPE = "http://terminology.hl7.org/CodeSystem/library-type"
 
 
 def _test_id(scenario_id: str) -> str:

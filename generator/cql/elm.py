@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from generator.canonicals import FHIR_MODEL, MODEL_INFO_LIBRARY_BASE
+
 __all__ = [
     "CodeInfo",
     "CodeSystemInfo",
@@ -36,9 +38,7 @@ __all__ = [
 ]
 
 SYSTEM_URI = "urn:hl7-org:elm-types:r1"
-FHIR_URI = "http://hl7.org/fhir"
-MODEL_INFO_BASE = "http://fhir.org/guides/cqf/common/Library"
-_KNOWN_MODELS = {SYSTEM_URI: "System", FHIR_URI: "FHIR"}
+_KNOWN_MODELS = {SYSTEM_URI: "System", FHIR_MODEL: "FHIR"}
 
 ElmNode = Mapping[str, Any]
 
@@ -465,7 +465,7 @@ def related_artifacts(
     summary: LibrarySummary,
     library_canonical: Callable[[str], str],
     *,
-    model_info_base: str = MODEL_INFO_BASE,
+    model_info_base: str = MODEL_INFO_LIBRARY_BASE,
 ) -> list[dict[str, str]]:
     """`depends-on` RelatedArtifacts (CQL IG 4.5): model info, includes, code systems, value sets.
 

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import jinja2
 
+from generator.canonicals import FHIR_MODEL, UCUM
 from generator.cql.translator import find_node_modules
 
 __all__ = ["FHIRHELPERS_NAME", "FHIRHELPERS_VERSION", "Conversion", "conversions", "fhirhelpers_cql", "model_info_path"]
@@ -36,7 +37,6 @@ __all__ = ["FHIRHELPERS_NAME", "FHIRHELPERS_VERSION", "Conversion", "conversions
 FHIRHELPERS_NAME = "FHIRHelpers"
 FHIRHELPERS_VERSION = "4.0.1"
 FHIR_VERSION = "4.0.1"
-UCUM = "http://unitsofmeasure.org"
 
 _NS = {"m": "urn:hl7-org:elm-modelinfo:r1"}
 _TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -125,7 +125,7 @@ def fhirhelpers_cql(model_info: Path | None = None) -> str:
         version=FHIRHELPERS_VERSION,
         fhir_version=root.get("version", FHIR_VERSION),
         model_name=root.get("name", "FHIR"),
-        model_url=root.get("url", "http://hl7.org/fhir"),
+        model_url=root.get("url", FHIR_MODEL),
         model_info_name=path.name,
         ucum=UCUM,
         primitives=conversions(path),

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import jinja2
 
+from generator.canonicals import CONDITION_CLINICAL
+from generator.canonicals import CONDITION_VER_STATUS as CONDITION_VERIFICATION
 from generator.diagnostics import SourceLocation
 from generator.model.logic import (
     AgeInYears,
@@ -39,8 +41,6 @@ from generator.model.logic import (
 from generator.model.terminology import KNOWN_SYSTEM_NAMES, Code, ValueSet
 from generator.resolve import ResolvedGuideline
 
-CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
-CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 
 #: Status codes the Condition filter compares against (name, system, code, display).
 CONDITION_STATUS_CODES = [

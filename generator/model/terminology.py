@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from generator.canonicals import LOINC as LOINC_URI
+from generator.canonicals import RXNORM as RXNORM_URI
+from generator.canonicals import SNOMED as SNOMED_URI
+from generator.canonicals import UCUM as UCUM_URI
 from generator.diagnostics import SourceLocation
 from generator.model._location import caller_location
 
@@ -31,10 +35,9 @@ class CodeSystem:
         return Code(self.uri, code, display)
 
 
-SNOMED = CodeSystem("SNOMEDCT", "http://snomed.info/sct")
-LOINC = CodeSystem("LOINC", "http://loinc.org")
-RXNORM = CodeSystem("RXNORM", "http://www.nlm.nih.gov/research/umls/rxnorm")
-UCUM_URI = "http://unitsofmeasure.org"
+SNOMED = CodeSystem("SNOMEDCT", SNOMED_URI)
+LOINC = CodeSystem("LOINC", LOINC_URI)
+RXNORM = CodeSystem("RXNORM", RXNORM_URI)
 
 #: Names used for code systems in generated CQL when the author did not declare one.
 KNOWN_SYSTEM_NAMES: dict[str, str] = {cs.uri: cs.name for cs in (SNOMED, LOINC, RXNORM)}

@@ -10,15 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from generator.canonicals import CRMI_MANIFEST_LIBRARY, FHIR_MODEL_INFO, LIBRARY_TYPE, PLAN_DEFINITION_TYPE
 from generator.model.terminology import KNOWN_SYSTEM_NAMES
 
 if TYPE_CHECKING:
     from generator.resolve import ResolvedGuideline
-
-CRMI_MANIFEST = "http://hl7.org/fhir/uv/crmi/StructureDefinition/crmi-manifestlibrary"
-LIBRARY_TYPE = "http://terminology.hl7.org/CodeSystem/library-type"
-PLAN_TYPE = "http://terminology.hl7.org/CodeSystem/plan-definition-type"
-MODEL_INFO = "http://fhir.org/guides/cqf/common/Library/FHIR-ModelInfo|4.0.1"
 
 # Ranks of the packaging order; below ARTIFACT_LIMIT a resource is one of the guideline's own artifacts.
 _MANIFEST, _PATHWAY, _STRATEGY, _RECOMMENDATION, _ACTIVITY, _LOGIC = range(6)
@@ -41,7 +37,7 @@ def _rank(resource: dict[str, Any], rg: ResolvedGuideline) -> int:
     kind = resource["resourceType"]
     if kind == "PlanDefinition":
         return {"clinical-protocol": _PATHWAY, "workflow-definition": _STRATEGY}.get(
-            _type_code(resource, PLAN_TYPE) or "", _RECOMMENDATION)
+            _type_code(resource, PLAN_DEFINITION_TYPE) or "", _RECOMMENDATION)
     if kind == "ActivityDefinition":
         return _ACTIVITY
     if kind == "Library":
@@ -105,7 +101,7 @@ def _bare(canonical: str) -> str:
 def external_dependencies(resources: list[dict[str, Any]]) -> list[dict[str, str]]:
     """`depends-on` entries for what the set uses but does not contain (sorted by canonical)."""
     owned = {str(r.get("url")) for r in resources if r.get("url")}
-    found: dict[str, str] = {MODEL_INFO: "FHIR model information (FHIR-ModelInfo 4.0.1)"}
+    found: dict[str, str] = {FHIR_MODEL_INFO: "FHIR model information (FHIR-ModelInfo 4.0.1)"}
     for resource in resources:
         for system in _codings(resource):
             if system not in owned:
@@ -126,7 +122,7 @@ def manifest_library(rg: ResolvedGuideline, components: list[dict[str, Any]]) ->
     resource: dict[str, Any] = {
         "resourceType": "Library",
         "id": ident,
-        "meta": {"profile": [CRMI_MANIFEST]},
+        "meta": {"profile": [CRMI_MANIFEST_LIBRARY]},
         "url": rg.url("Library", ident),
         "version": g.version,
         "name": f"{g.name}Manifest",

@@ -21,6 +21,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 import jinja2
 import markupsafe
 
+from generator.canonicals import CPG_DIRECTION_OF_RECOMMENDATION as DIRECTION
+from generator.canonicals import CPG_RATIONALE as RATIONALE
+from generator.canonicals import CQF_QUALITY_OF_EVIDENCE as QUALITY
+from generator.canonicals import CQF_STRENGTH_OF_RECOMMENDATION as STRENGTH
+from generator.canonicals import PLAN_DEFINITION_TYPE as PLAN_TYPE
 from generator.publish._cql import LogicIndex, index_logic
 
 if TYPE_CHECKING:
@@ -28,11 +33,6 @@ if TYPE_CHECKING:
     from generator.resolve import ResolvedGuideline
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
-STRENGTH = "http://hl7.org/fhir/StructureDefinition/cqf-strengthOfRecommendation"
-QUALITY = "http://hl7.org/fhir/StructureDefinition/cqf-qualityOfEvidence"
-DIRECTION = "http://hl7.org/fhir/uv/cpg/StructureDefinition/cpg-directionOfRecommendation"
-RATIONALE = "http://hl7.org/fhir/uv/cpg/StructureDefinition/cpg-rationale"
-PLAN_TYPE = "http://terminology.hl7.org/CodeSystem/plan-definition-type"
 
 # Characters XML 1.0 forbids; removed from author text so the div stays well-formed.
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")

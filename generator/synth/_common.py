@@ -11,31 +11,26 @@ from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
 
+# The synth modules import these canonicals from here, under the short names they use.
+from generator.canonicals import ACTION_TYPE as ACTION_TYPE_SYSTEM
+from generator.canonicals import CPG, CQLIG, CRMI
+from generator.canonicals import CPG_ACTIVITY_TYPE as ACTIVITY_TYPE_SYSTEM
+from generator.canonicals import CPG_COMMON_PROCESS as PROCESS_SYSTEM
+from generator.canonicals import CPG_DIRECTION_OF_RECOMMENDATION as DIRECTION
+from generator.canonicals import CPG_ENABLED as ENABLED
+from generator.canonicals import CPG_PART_OF as PART_OF
+from generator.canonicals import CPG_RATIONALE as RATIONALE
+from generator.canonicals import CPG_RECOMMENDATION_DIRECTION as DIRECTION_SYSTEM
+from generator.canonicals import CQF_CQL_OPTIONS as CQL_OPTIONS
+from generator.canonicals import CQF_KNOWLEDGE_CAPABILITY as KNOWLEDGE_CAPABILITY
+from generator.canonicals import CQF_QUALITY_OF_EVIDENCE as QUALITY
+from generator.canonicals import CQF_STRENGTH_OF_RECOMMENDATION as STRENGTH
+from generator.canonicals import EVIDENCE_QUALITY as QUALITY_SYSTEM
+from generator.canonicals import LIBRARY_TYPE as LIBRARY_TYPE_SYSTEM
+from generator.canonicals import PLAN_DEFINITION_TYPE as PLAN_TYPE_SYSTEM
+from generator.canonicals import RECOMMENDATION_STRENGTH as STRENGTH_SYSTEM
 from generator.model.recommendation import Citation
 from generator.resolve import ResolvedGuideline
-
-CPG = "http://hl7.org/fhir/uv/cpg/StructureDefinition/"
-CRMI = "http://hl7.org/fhir/uv/crmi/StructureDefinition/"
-CQLIG = "http://hl7.org/fhir/uv/cql/StructureDefinition/"
-EXT = "http://hl7.org/fhir/StructureDefinition/"
-
-KNOWLEDGE_CAPABILITY = EXT + "cqf-knowledgeCapability"
-STRENGTH = EXT + "cqf-strengthOfRecommendation"
-QUALITY = EXT + "cqf-qualityOfEvidence"
-DIRECTION = CPG + "cpg-directionOfRecommendation"
-RATIONALE = CPG + "cpg-rationale"
-PART_OF = CPG + "cpg-partOf"
-ENABLED = CPG + "cpg-enabled"
-CQL_OPTIONS = EXT + "cqf-cqlOptions"
-
-STRENGTH_SYSTEM = "http://terminology.hl7.org/CodeSystem/recommendation-strength"
-QUALITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/evidence-quality"
-DIRECTION_SYSTEM = "http://hl7.org/fhir/uv/cpg/CodeSystem/cpg-recommendation-direction-cs"
-PROCESS_SYSTEM = "http://hl7.org/fhir/uv/cpg/CodeSystem/cpg-common-process-cs"
-ACTIVITY_TYPE_SYSTEM = "http://hl7.org/fhir/uv/cpg/CodeSystem/cpg-activity-type-cs"
-PLAN_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/plan-definition-type"
-LIBRARY_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/library-type"
-ACTION_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/action-type"
 
 
 def coding(system: str, code: str, display: str) -> dict[str, str]:

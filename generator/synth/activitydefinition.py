@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from generator.canonicals import VALUESET_REFERENCE
 from generator.model.activities import Communication, Dosage, Medication, Service
 from generator.model.terminology import Code, ValueSet
 from generator.resolve import ResolvedActivity, ResolvedGuideline
 from generator.synth._common import ACTIVITY_TYPE_SYSTEM, CPG, CRMI, capabilities, coding, metadata
 
 AD_PROFILES = [CRMI + "crmi-shareableactivitydefinition", CRMI + "crmi-publishableactivitydefinition"]
-VALUE_SET_EXT = "http://hl7.org/fhir/StructureDefinition/valueset-reference"
 
 
 def _clinical_concept(term: Code | ValueSet | None, rg: ResolvedGuideline, text: str) -> dict[str, Any] | None:
@@ -24,7 +24,7 @@ def _clinical_concept(term: Code | ValueSet | None, rg: ResolvedGuideline, text:
     if isinstance(term, ValueSet):
         # A choice among the value set's codes: list them and point at the value set.
         return {
-            "extension": [{"url": VALUE_SET_EXT, "valueUri": rg.value_set_url(term)}],
+            "extension": [{"url": VALUESET_REFERENCE, "valueUri": rg.value_set_url(term)}],
             "coding": [c.to_coding() for c in term.codes],
             "text": text,
         }

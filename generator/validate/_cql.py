@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from generator.canonicals import CQF_LIBRARY
 from generator.diagnostics import Diagnostic, Severity
 from generator.validate._model import Artifact, ValidationOptions, extensions, items, ref_of, split_canonical, walk_actions
 from generator.validate._rules import diag
 
-CQF_LIBRARY = "http://hl7.org/fhir/StructureDefinition/cqf-library"
 _LIBRARY_DECL = re.compile(r"^\s*library\s+(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_]*)(?:\s+version\s+'([^']*)')?", re.MULTILINE)
 _INCLUDE = re.compile(r"^\s*include\s+(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_.]*)", re.MULTILINE)
 

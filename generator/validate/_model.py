@@ -6,6 +6,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from generator.canonicals import LOINC, RXNORM, SNOMED, UCUM
+
 if TYPE_CHECKING:  # the translator bridge is optional at run time
     from generator.cql.translator import Translator
 
@@ -13,10 +15,10 @@ DEFAULT_EXTERNAL_CANONICALS: frozenset[str] = frozenset(
     {
         "http://hl7.org/fhir/",
         "http://terminology.hl7.org/",
-        "http://snomed.info/sct",
-        "http://loinc.org",
-        "http://www.nlm.nih.gov/research/umls/rxnorm",
-        "http://unitsofmeasure.org",
+        SNOMED,
+        LOINC,
+        RXNORM,
+        UCUM,
         "http://fhir.org/guides/cqf/common/",
         "urn:iso:std:iso:",
     }

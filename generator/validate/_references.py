@@ -13,12 +13,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from generator.canonicals import CPG_PART_OF, CQF_LIBRARY
 from generator.diagnostics import Diagnostic
 from generator.validate._model import Artifact, ValidationOptions, items, ref_of, split_canonical, walk_actions
 from generator.validate._rules import diag
 
-PART_OF = "http://hl7.org/fhir/uv/cpg/StructureDefinition/cpg-partOf"
-CQF_LIBRARY = "http://hl7.org/fhir/StructureDefinition/cqf-library"
 _DEFINITIONS = ("PlanDefinition", "ActivityDefinition", "Questionnaire")
 
 
@@ -31,7 +30,7 @@ def canonicals(res: dict[str, Any]) -> Iterator[tuple[str, str, tuple[str, ...] 
     for i, ext in enumerate(items(res.get("extension"))):
         if not isinstance(ext, dict):
             continue
-        if ext.get("url") == PART_OF and isinstance(ext.get("valueCanonical"), str):
+        if ext.get("url") == CPG_PART_OF and isinstance(ext.get("valueCanonical"), str):
             yield f"{rtype}.extension[{i}].valueCanonical", ext["valueCanonical"], ("PlanDefinition",)
         if ext.get("url") == CQF_LIBRARY and isinstance(ext.get("valueCanonical"), str):
             yield f"{rtype}.extension[{i}].valueCanonical", ext["valueCanonical"], ("Library",)

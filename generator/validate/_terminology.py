@@ -15,15 +15,12 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from generator.canonicals import LOINC, RXNORM, SNOMED, UCUM
 from generator.diagnostics import Diagnostic
 from generator.validate._definitions import find_package
 from generator.validate._model import Artifact, ref_of
 from generator.validate._rules import diag
 
-SNOMED = "http://snomed.info/sct"
-LOINC = "http://loinc.org"
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-UCUM = "http://unitsofmeasure.org"
 KNOWN_SYSTEMS = frozenset(
     {
         SNOMED, LOINC, RXNORM, UCUM,

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-CPG = "http://hl7.org/fhir/uv/cpg/StructureDefinition/"
-CRMI = "http://hl7.org/fhir/uv/crmi/StructureDefinition/"
-CQLIG = "http://hl7.org/fhir/uv/cql/StructureDefinition/"
+from generator.canonicals import CPG, CQLIG, CRMI  # re-exported: the profile modules import them from here
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,14 @@ other computable artifact profiles (facts §1.2-§1.4, §2)."""
 
 from __future__ import annotations
 
+from generator.canonicals import (
+    CPG_ACTIVITY_TYPE,
+    CPG_DIRECTION_OF_RECOMMENDATION,
+    CPG_RECOMMENDATION_DIRECTION,
+    CQF_KNOWLEDGE_CAPABILITY,
+    CQF_KNOWLEDGE_REPRESENTATION_LEVEL,
+    PLAN_DEFINITION_TYPE,
+)
 from generator.validate.profiles import (
     CPG,
     Card,
@@ -15,13 +23,6 @@ from generator.validate.profiles import (
     prohibited,
     required,
 )
-
-PD_TYPE = "http://terminology.hl7.org/CodeSystem/plan-definition-type"
-ACTIVITY_TYPE = "http://hl7.org/fhir/uv/cpg/CodeSystem/cpg-activity-type-cs"
-DIRECTION = "http://hl7.org/fhir/uv/cpg/StructureDefinition/cpg-directionOfRecommendation"
-DIRECTION_CS = "http://hl7.org/fhir/uv/cpg/CodeSystem/cpg-recommendation-direction-cs"
-KNOWLEDGE_CAPABILITY = "http://hl7.org/fhir/StructureDefinition/cqf-knowledgeCapability"
-KNOWLEDGE_LEVEL = "http://hl7.org/fhir/StructureDefinition/cqf-knowledgeRepresentationLevel"
 
 COMPUTABLE_PD = CPG + "cpg-computableplandefinition"
 COMPUTABLE_AD = CPG + "cpg-computableactivity"
@@ -36,9 +37,11 @@ _COMMON_PROHIBITED = ("action.type", "action.groupingBehavior", "action.required
 
 # Evidence/metadata extensions with required bindings, checked wherever a CPG PlanDefinition is claimed.
 _PD_EXTENSIONS = (
-    ExtensionBinding("action", DIRECTION, DIRECTION_CS, frozenset({"for", "against"})),
-    ExtensionBinding("", KNOWLEDGE_CAPABILITY, None, frozenset({"shareable", "computable", "publishable", "executable"})),
-    ExtensionBinding("", KNOWLEDGE_LEVEL, None, frozenset({"narrative", "semi-structured", "structured", "executable"})),
+    ExtensionBinding("action", CPG_DIRECTION_OF_RECOMMENDATION, CPG_RECOMMENDATION_DIRECTION,
+                     frozenset({"for", "against"})),
+    ExtensionBinding("", CQF_KNOWLEDGE_CAPABILITY, None, frozenset({"shareable", "computable", "publishable", "executable"})),
+    ExtensionBinding("", CQF_KNOWLEDGE_REPRESENTATION_LEVEL, None,
+                     frozenset({"narrative", "semi-structured", "structured", "executable"})),
 )
 
 
@@ -47,7 +50,7 @@ def _domain_pd(url: str, type_code: str, **kw: object) -> ProfileSpec:
         url,
         "PlanDefinition",
         parents=(COMPUTABLE_PD,),
-        patterns=(Pattern("type", PD_TYPE, type_code),),
+        patterns=(Pattern("type", PLAN_DEFINITION_TYPE, type_code),),
         **kw,  # type: ignore[arg-type]
     )
 
@@ -117,7 +120,7 @@ PROFILES: tuple[ProfileSpec, ...] = (
             parents=(COMPUTABLE_AD,),
             cards=required("kind", "profile", "intent", "doNotPerform"),
             fixed=(Fixed("kind", kind), Fixed("profile", CPG + produced), Fixed("intent", "proposal")),
-            patterns=(Pattern("code", ACTIVITY_TYPE, code),),
+            patterns=(Pattern("code", CPG_ACTIVITY_TYPE, code),),
         )
         for pid, kind, produced, code in _ACTIVITIES
     ),

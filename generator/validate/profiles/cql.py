@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from generator.canonicals import RELATED_ARTIFACT_RESOURCE_REFERENCE
 from generator.validate.profiles import CQLIG, Card, Invariant, ProfileSpec, required
 
-_RESOURCE_REFERENCE = "http://hl7.org/fhir/5.0/StructureDefinition/extension-RelatedArtifact.resourceReference"
 
 PROFILES: tuple[ProfileSpec, ...] = (
     ProfileSpec(
@@ -48,7 +48,7 @@ PROFILES: tuple[ProfileSpec, ...] = (
                 "mnf-2",
                 "A dependency uses either resource (canonical) or the resourceReference extension, not both",
                 "relatedArtifact.where(type = 'depends-on')"
-                f".all(resource.exists() xor extension.where(url = '{_RESOURCE_REFERENCE}').exists())",
+                f".all(resource.exists() xor extension.where(url = '{RELATED_ARTIFACT_RESOURCE_REFERENCE}').exists())",
             ),
         ),
     ),

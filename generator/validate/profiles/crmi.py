@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from generator.canonicals import LIBRARY_TYPE, RELATED_ARTIFACT_RESOURCE_REFERENCE
 from generator.validate.profiles import CRMI, Card, Invariant, Pattern, ProfileSpec, prohibited, required
 
-_LIBRARY_TYPE = "http://terminology.hl7.org/CodeSystem/library-type"
-_RESOURCE_REFERENCE = "http://hl7.org/fhir/5.0/StructureDefinition/extension-RelatedArtifact.resourceReference"
 
 PROFILES: tuple[ProfileSpec, ...] = (
     ProfileSpec(CRMI + "crmi-shareablelibrary", "Library", cards=required("url", "version", "title", "description")),
@@ -16,12 +15,12 @@ PROFILES: tuple[ProfileSpec, ...] = (
         CRMI + "crmi-manifestlibrary",
         "Library",
         cards=required("type") + prohibited("content"),
-        patterns=(Pattern("type", _LIBRARY_TYPE, "asset-collection"),),
+        patterns=(Pattern("type", LIBRARY_TYPE, "asset-collection"),),
         invariants=(
             Invariant(
                 "mnf-1",
                 "A related artifact uses either resource (canonical) or the resourceReference extension, not both",
-                f"relatedArtifact.all(resource.exists() xor extension.where(url = '{_RESOURCE_REFERENCE}').exists())",
+                f"relatedArtifact.all(resource.exists() xor extension.where(url = '{RELATED_ARTIFACT_RESOURCE_REFERENCE}').exists())",
             ),
         ),
     ),

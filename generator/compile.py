@@ -17,7 +17,7 @@ from typing import Any
 
 from generator.cql.fhirhelpers import fhirhelpers_cql
 from generator.cql.phase import FHIRHELPERS, CompiledLogic, compile_logic
-from generator.cql.render import render_library
+from generator.cql.render import RenderedLibrary, render_library
 from generator.cql.translator import Translation, Translator
 from generator.diagnostics import Diagnostic, DiagnosticBag
 from generator.load import load_definitions
@@ -114,10 +114,10 @@ def compile_definitions(definitions_dir: Path, *, translator: Translator | None 
 
     built: list[BuiltGuideline] = []
     with _translator(translator, early) as running, _Translations(running) as translations:
-        translations.prefetch(resolved)
+        rendered = translations.prefetch(resolved)
         _warm_up(validate)
         for rg in resolved:
-            logic = compile_logic(rg, translations, bag)  # type: ignore[arg-type]  # same translate()
+            logic = compile_logic(rg, translations, bag, rendered.get(id(rg)))  # type: ignore[arg-type]
             if logic is None or bag.has_errors:
                 continue
             built.append(BuiltGuideline(rg, logic, synthesize(rg, logic)))
@@ -169,15 +169,20 @@ class _Translations:
                 self._results[keys[name]] = (job, name)
         return keys
 
-    def prefetch(self, resolved: list[ResolvedGuideline]) -> None:
-        """Queue every guideline's library as the CQL phase will send it (rendering is deterministic)."""
+    def prefetch(self, resolved: list[ResolvedGuideline]) -> dict[int, RenderedLibrary]:
+        """Render every guideline's library once and queue it as the CQL phase will send it.
+
+        Returns the rendered libraries by `id(rg)` for the CQL phase to reuse.
+        """
+        rendered: dict[int, RenderedLibrary] = {}
         try:
             helpers = fhirhelpers_cql()
             for rg in resolved:
-                library = render_library(rg)
+                library = rendered[id(rg)] = render_library(rg)
                 self._submit({library.name: library.text, FHIRHELPERS: helpers}, [library.name, FHIRHELPERS])
         except Exception:  # noqa: BLE001 - only an optimisation; the CQL phase reports real failures
-            return
+            pass
+        return rendered
 
     def translate(self, libraries: Mapping[str, str], targets: Sequence[str] | None = None, *,
                   timeout: float | None = None) -> dict[str, Translation]:

@@ -90,6 +90,7 @@ class ResolvedGuideline:
     features: list[Feature]
     value_sets: list[ValueSet]
     codes: list[Code]
+    logic_terms: list[Code | ValueSet]  # what the features ask of patient data, in first-use order
     scenarios: list[Scenario]
 
     @property
@@ -140,7 +141,8 @@ def resolve(loaded: LoadedGuideline, bag: DiagnosticBag) -> ResolvedGuideline:
             _resolve_activities(rr, url, activity_ids, claim)
 
     features = _collect_features(g, bag)
-    value_sets, codes = _collect_terminology(g, features, bag)
+    logic_terms = _logic_terms(features)
+    value_sets, codes = _collect_terminology(g, logic_terms, bag)
     return ResolvedGuideline(
         guideline=g,
         package_dir=loaded.package_dir,
@@ -152,6 +154,7 @@ def resolve(loaded: LoadedGuideline, bag: DiagnosticBag) -> ResolvedGuideline:
         features=features,
         value_sets=value_sets,
         codes=codes,
+        logic_terms=logic_terms,
         scenarios=list(g.scenarios),
     )
 
@@ -230,7 +233,23 @@ def _collect_features(g: Guideline, bag: DiagnosticBag) -> list[Feature]:
     return ordered
 
 
-def _collect_terminology(g: Guideline, features: list[Feature], bag: DiagnosticBag) -> tuple[list[ValueSet], list[Code]]:
+def _logic_terms(features: list[Feature]) -> list[Code | ValueSet]:
+    """Codes and value sets the features retrieve by (activity codes are not logic)."""
+    terms: list[Code | ValueSet] = []
+    for feature in features:
+        if feature.expression is None:
+            continue
+        for node in walk_logic(feature.expression):
+            if isinstance(node, Records):
+                for term in (node.terminology, node.body_site):
+                    if term is not None and term not in terms:
+                        terms.append(term)
+    return terms
+
+
+def _collect_terminology(g: Guideline, logic_terms: list[Code | ValueSet],
+                         bag: DiagnosticBag) -> tuple[list[ValueSet], list[Code]]:
+    """Every value set and code the guideline publishes or uses: declared, in logic, in activities."""
     value_sets: list[ValueSet] = []
     codes: list[Code] = []
 
@@ -247,14 +266,8 @@ def _collect_terminology(g: Guideline, features: list[Feature], bag: DiagnosticB
 
     for vs in g.value_sets:
         add_term(vs)
-    for feature in features:
-        if feature.expression is None:
-            continue
-        for node in walk_logic(feature.expression):
-            if isinstance(node, Records):
-                add_term(node.terminology)
-                if node.body_site is not None:
-                    add_term(node.body_site)
+    for term in logic_terms:
+        add_term(term)
     for rec in g.recommendations:
         for activity in rec.activities:
             add_term(activity.code)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 from generator.diagnostics import DiagnosticBag
 from generator.resolve import ResolvedGuideline
@@ -152,4 +151,4 @@ def _check_scenarios(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
                 bag.error("RULE013", f"scenario '{scenario.id}' expects unknown recommendation '{rec_id}'", location=scenario.location)
 
 
-__all__ = ["RULES", "check", "Path"]
+__all__ = ["RULES", "check"]

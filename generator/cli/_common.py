@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
@@ -58,4 +57,4 @@ def exit_for(diagnostics: list[Diagnostic]) -> int:
     return 1 if any(d.severity is Severity.ERROR for d in diagnostics) else 0
 
 
-__all__ = ["main", "print_diagnostics", "reports_errors", "exit_for", "sys"]
+__all__ = ["main", "print_diagnostics", "reports_errors", "exit_for"]

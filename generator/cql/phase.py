@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from generator.cql import elm as elm_analysis
 from generator.cql.fhirhelpers import fhirhelpers_cql
-from generator.cql.render import RenderedLibrary, render_library
+from generator.cql.render import Block, RenderedLibrary, render_library
 from generator.cql.translator import Translation, Translator
-from generator.diagnostics import DiagnosticBag, Severity
+from generator.diagnostics import Diagnostic, DiagnosticBag, Severity
 from generator.resolve import ResolvedGuideline
 
 FHIRHELPERS = "FHIRHelpers"
@@ -30,8 +30,10 @@ class CompiledLogic:
         return self.translations[self.library.name]
 
 
-def compile_logic(rg: ResolvedGuideline, translator: Translator, bag: DiagnosticBag) -> CompiledLogic | None:
-    library = render_library(rg)
+def compile_logic(rg: ResolvedGuideline, translator: Translator, bag: DiagnosticBag,
+                  library: RenderedLibrary | None = None) -> CompiledLogic | None:
+    """Translate the guideline's library (`library` when the caller rendered it already)."""
+    library = library or render_library(rg)
     helpers = fhirhelpers_cql()
     translations = translator.translate({library.name: library.text, FHIRHELPERS: helpers})
     compiled = CompiledLogic(library, helpers, translations)
@@ -65,8 +67,6 @@ def _report_messages(compiled: CompiledLogic, bag: DiagnosticBag) -> None:
             bag.add(_diag(code, f"{where}: {message.message}", severity, block))
 
 
-def _diag(code: str, text: str, severity: Severity, block):  # type: ignore[no-untyped-def]
-    from generator.diagnostics import Diagnostic
-
+def _diag(code: str, text: str, severity: Severity, block: Block | None) -> Diagnostic:
     return Diagnostic(code, text, severity, location=block.location if block else None,
                       subject=block.subject if block else None)

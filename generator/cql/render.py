@@ -137,24 +137,8 @@ class LibraryRenderer:
         return names
 
     @cached_property
-    def _logic_terms(self) -> list[Code | ValueSet]:
-        """Codes and value sets the features use (activity codes are not CQL's business)."""
-        from generator.resolve import walk_logic
-
-        terms: list[Code | ValueSet] = []
-        for feature in self.rg.features:
-            if feature.expression is None:
-                continue
-            for node in walk_logic(feature.expression):
-                if isinstance(node, Records):
-                    for term in (node.terminology, node.body_site):
-                        if term is not None and term not in terms:
-                            terms.append(term)
-        return terms
-
-    @cached_property
     def _all_codes(self) -> list[Code]:
-        return [t for t in self._logic_terms if isinstance(t, Code)]
+        return [t for t in self.rg.logic_terms if isinstance(t, Code)]
 
     @staticmethod
     def _system_name(uri: str) -> str:
@@ -286,7 +270,7 @@ class LibraryRenderer:
             name=rg.library_name,
             version=rg.guideline.version,
             code_systems=self._code_systems(),
-            value_sets=[{"name": vs.title, "url": rg.value_set_url(vs)} for vs in rg.value_sets if vs in self._logic_terms],
+            value_sets=[{"name": vs.title, "url": rg.value_set_url(vs)} for vs in rg.value_sets if vs in self.rg.logic_terms],
             codes=self._code_declarations(),
         )
         function_blocks = [Block(text, subject=f"function:{name}") for name, text in sorted(self._functions.items())]
@@ -320,9 +304,7 @@ def _assemble(name: str, version: str, blocks: list[Block]) -> RenderedLibrary:
 
 def render_library(rg: ResolvedGuideline) -> RenderedLibrary:
     """Render the logic Library of a resolved guideline (deterministic)."""
-    # Render data defines first so the header knows which status codes are needed.
-    renderer = LibraryRenderer(rg)
-    return renderer.render()
+    return LibraryRenderer(rg).render()
 
 
 __all__ = ["RenderedLibrary", "Block", "render_library", "cql_identifier", "cql_string", "BooleanLogic"]

@@ -8,7 +8,6 @@ the exception class and the wording of the messages, so each client keeps its ow
 
 from __future__ import annotations
 
-import json
 import os
 import queue
 import re
@@ -18,6 +17,8 @@ import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+from generator.jsonfmt import JSONDecodeError, dump_compact, load_json
 
 __all__ = ["MIN_NODE_MAJOR", "JsonLinesProcess", "find_node"]
 
@@ -192,9 +193,9 @@ class JsonLinesProcess:
         with self._lock:
             self._next_id += 1
             request_id = self._next_id
-            line = json.dumps({"id": request_id, **payload}, ensure_ascii=False, separators=(",", ":")) + "\n"
+            line = dump_compact({"id": request_id, **payload}) + b"\n"
             try:
-                process.stdin.write(line.encode("utf-8"))
+                process.stdin.write(line)
                 process.stdin.flush()
             except (BrokenPipeError, OSError) as exc:
                 raise self._dead(f"{self.name} process died ({exc})") from exc
@@ -212,8 +213,8 @@ class JsonLinesProcess:
                     pass
                 raise self._dead(f"{self.name} process exited unexpectedly")
         try:
-            reply: dict[str, Any] = json.loads(raw)
-        except json.JSONDecodeError as exc:
+            reply: dict[str, Any] = load_json(raw)
+        except JSONDecodeError as exc:
             raise self.error(f"unreadable {self.label} reply: {raw[:200]!r}") from exc
         if reply.get("id") != request_id:
             raise self.error(f"{self.answerer} answered request {reply.get('id')} instead of {request_id}")

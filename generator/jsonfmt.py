@@ -1,18 +1,38 @@
 """The one JSON formatting of every file the tool writes (2-space indent, UTF-8, final newline).
 
 A module of its own, importing nothing from the project, so every phase can share it
-without import cycles.
+without import cycles. orjson, because the standard library's encoder falls back to pure
+Python whenever `indent` is set: a build dumps every resource up to four times (file, two
+bundles, package) and that was the largest single cost of WRITE. Its indented output is
+byte-identical to `json.dumps(data, indent=2, ensure_ascii=False)`; a test pins that.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 
-def dump_json_text(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+_INDENTED = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
 
 
 def dump_json(data: Any) -> bytes:
-    return dump_json_text(data).encode("utf-8")
+    """Indented UTF-8 JSON with a final newline: the format of every written file."""
+    return orjson.dumps(data, option=_INDENTED)
+
+
+def dump_json_text(data: Any) -> str:
+    return dump_json(data).decode("utf-8")
+
+
+def dump_compact(data: Any) -> bytes:
+    """One-line UTF-8 JSON (protocol messages to Node)."""
+    return orjson.dumps(data)
+
+
+def load_json(data: str | bytes) -> Any:
+    """Parse JSON text (raises `JSONDecodeError`, a `ValueError`, like the standard library)."""
+    return orjson.loads(data)
+
+
+JSONDecodeError = orjson.JSONDecodeError

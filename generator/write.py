@@ -57,31 +57,63 @@ def stale_files(built: BuiltGuideline, output_dir: Path) -> list[str]:
     return sorted(p for p in expected.keys() | actual.keys() if expected.get(p) != actual.get(p))
 
 
+class StagedOutput:
+    """Guideline folders written to temporary siblings as they come, swapped in together by `commit`.
+
+    Why: `cpg build` streams guidelines (each is written, then dropped from memory) yet must
+    leave `output/` untouched when any guideline fails; leaving the context without `commit`
+    (an error, an exception) removes everything staged.
+    """
+
+    def __init__(self, output_dir: Path) -> None:
+        self.output_dir = output_dir
+        self._staged: list[tuple[Path, Path]] = []
+        self._done = False
+
+    def __enter__(self) -> "StagedOutput":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if not self._done:
+            self.discard()
+
+    def add(self, built: BuiltGuideline) -> None:
+        """Write one guideline's files into its temporary folder."""
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{built.id}.", dir=self.output_dir))
+        self._staged.append((tmp, self.output_dir / built.id))
+        for rel, data in artifact_files(built).items():
+            target = tmp / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+
+    def discard(self) -> None:
+        for tmp, _ in self._staged:
+            shutil.rmtree(tmp, ignore_errors=True)
+        self._staged.clear()
+        self._done = True
+
+    def commit(self) -> list[Path]:
+        """Replace each guideline's folder with its staged one; returns the folders written."""
+        written = []
+        for tmp, final in self._staged:
+            old = None
+            if final.exists():
+                old = final.with_name(f".{final.name}.old")
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(final, old)
+            os.replace(tmp, final)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
+            written.append(final)
+        self._staged.clear()
+        self._done = True
+        return written
+
+
 def write_output(builds: list[BuiltGuideline], output_dir: Path) -> list[Path]:
     """Write every guideline's files; each folder is replaced as a whole (temp dir, then swap)."""
-    output_dir.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[Path, Path]] = []
-    try:
+    with StagedOutput(output_dir) as staged:
         for built in builds:
-            tmp = Path(tempfile.mkdtemp(prefix=f".{built.id}.", dir=output_dir))
-            staged.append((tmp, output_dir / built.id))
-            for rel, data in artifact_files(built).items():
-                target = tmp / rel
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(data)
-    except BaseException:
-        for tmp, _ in staged:
-            shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    written = []
-    for tmp, final in staged:
-        old = None
-        if final.exists():
-            old = final.with_name(f".{final.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(final, old)
-        os.replace(tmp, final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        written.append(final)
-    return written
+            staged.add(built)
+        return staged.commit()

@@ -17,6 +17,7 @@ from typing import Any
 
 from generator.canonicals import PLAN_DEFINITION_TYPE as PLAN_TYPE_SYSTEM
 from generator.diagnostics import Diagnostic, GeneratorError
+from generator.jsonfmt import load_json
 
 __all__ = ["Artifacts", "ApplyError", "load_artifacts", "PLAN_TYPE_SYSTEM"]
 
@@ -43,6 +44,8 @@ class Artifacts:
     source: str = "<memory>"
     _by_canonical: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
     _elm: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False)  # id(library) -> decoded ELM
+    #: Library url -> ELM already in memory (a build's translations), used instead of decoding the attachment
+    known_elm: Mapping[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         for resource in self.resources:
@@ -53,8 +56,12 @@ class Artifacts:
                     self._by_canonical[f"{url}|{resource['version']}"] = resource
 
     @classmethod
-    def from_resources(cls, resources: Iterable[Mapping[str, Any]], source: str = "<memory>") -> "Artifacts":
-        return cls([dict(r) for r in resources if isinstance(r, Mapping) and r.get("resourceType")], source)
+    def from_resources(cls, resources: Iterable[Mapping[str, Any]], source: str = "<memory>", *,
+                       known_elm: Mapping[str, dict[str, Any]] | None = None) -> "Artifacts":
+        """`known_elm` (Library url -> ELM): the same ELM the Libraries carry, already decoded (a build
+        has it from the translator; decoding FHIRHelpers' ELM again costs more than planning)."""
+        return cls([dict(r) for r in resources if isinstance(r, Mapping) and r.get("resourceType")], source,
+                   known_elm=dict(known_elm or {}))
 
     def resolve(self, canonical: str) -> dict[str, Any] | None:
         """Find a resource by `url` or `url|version` (an unknown version falls back to the url)."""
@@ -77,14 +84,15 @@ class Artifacts:
         """
         cached = self._elm.get(id(library))
         if cached is None:
-            cached = self._elm[id(library)] = self._decode_elm(library)
+            known = self.known_elm.get(str(library.get("url")))
+            cached = self._elm[id(library)] = known if known is not None else self._decode_elm(library)
         return cached
 
     def _decode_elm(self, library: Mapping[str, Any]) -> dict[str, Any]:
         for attachment in library.get("content", []) or []:
             if str(attachment.get("contentType", "")).split(";")[0].strip() == ELM_JSON and attachment.get("data"):
                 try:
-                    elm = json.loads(base64.b64decode(attachment["data"], validate=True))
+                    elm = load_json(base64.b64decode(attachment["data"], validate=True))
                 except (binascii.Error, ValueError) as exc:
                     raise ApplyError("APPLY010", f"ELM content is not valid base64 JSON: {exc}",
                                      resource=_key(library)) from exc

@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from generator.cli._common import main, print_diagnostics, reports_errors
-from generator.compile import compile_definitions
-from generator.diagnostics import GeneratorError, summary
-from generator.write import stale_files, write_output
+from generator.compile import compile_each
+from generator.diagnostics import Diagnostic, DiagnosticBag, GeneratorError, summary
+from generator.write import StagedOutput, stale_files
 
 
 @main.command()
@@ -22,20 +22,31 @@ from generator.write import stale_files, write_output
 @reports_errors
 def build(definitions_dir: Path, output_dir: Path, check: bool, no_validate: bool) -> None:
     """Compile every guideline under DEFINITIONS into OUTPUT/<guideline-id>/."""
-    result = compile_definitions(definitions_dir, validate=not no_validate)
-    if not result.ok:
-        raise GeneratorError(result.diagnostics)
-    print_diagnostics(result.diagnostics, show_summary=False)
-    if check:
-        stale = {g.id: stale_files(g, output_dir) for g in result.guidelines}
-        if any(stale.values()):
-            for gid, paths in stale.items():
-                for path in paths:
-                    click.echo(f"stale: {output_dir / gid / path}", err=True)
-            click.echo("output/ is not current: run `cpg build`", err=True)
-            raise click.exceptions.Exit(1)
-        click.echo(f"output is current ({len(result.guidelines)} guideline(s); {summary(result.diagnostics)})")
-        return
-    for folder in write_output(result.guidelines, output_dir):
-        click.echo(f"wrote {folder}")
-    click.echo(summary(result.diagnostics))
+    bag = DiagnosticBag()
+    stale: dict[str, list[str]] = {}
+    with StagedOutput(output_dir) as staged:
+        # Each guideline is written (or compared) as soon as it is checked, then let go.
+        for built in compile_each(definitions_dir, bag, validate=not no_validate):
+            if check:
+                stale[built.id] = stale_files(built, output_dir)
+            else:
+                staged.add(built)
+        if bag.has_errors:
+            raise GeneratorError(bag.items)  # leaving the block discards what was staged
+        print_diagnostics(bag.items, show_summary=False)
+        if check:
+            _report_stale(stale, output_dir, bag.items)
+            return
+        for folder in staged.commit():
+            click.echo(f"wrote {folder}")
+    click.echo(summary(bag.items))
+
+
+def _report_stale(stale: dict[str, list[str]], output_dir: Path, diagnostics: list[Diagnostic]) -> None:
+    if any(stale.values()):
+        for gid, paths in stale.items():
+            for path in paths:
+                click.echo(f"stale: {output_dir / gid / path}", err=True)
+        click.echo("output/ is not current: run `cpg build`", err=True)
+        raise click.exceptions.Exit(1)
+    click.echo(f"output is current ({len(stale)} guideline(s); {summary(diagnostics)})")

@@ -362,14 +362,19 @@ def library_parameters(elm: Mapping[str, Any], summary: LibrarySummary | None = 
 
 
 def _walk(node: Any) -> Iterator[ElmNode]:
-    if isinstance(node, Mapping):
-        yield node
-        for key, value in node.items():
-            if key != "annotation":
-                yield from _walk(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from _walk(item)
+    """Every ELM object below `node` (annotations skipped), depth first in document order.
+
+    Iterative: a recursive generator pays for every level of nesting on every node it yields,
+    and ELM nests deeply."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Mapping):
+            yield current
+            stack.extend(value for key, value in reversed(current.items())
+                         if key != "annotation" and isinstance(value, (Mapping, list)))
+        elif isinstance(current, list):
+            stack.extend(item for item in reversed(current) if isinstance(item, (Mapping, list)))
 
 
 def _local_name(qualified: str) -> str:

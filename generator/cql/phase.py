@@ -41,7 +41,7 @@ def compile_logic(rg: ResolvedGuideline, translator: Translator, bag: Diagnostic
     main = translations.get(library.name)
     if main is None or main.elm is None or not main.ok:
         return None
-    summary = elm_analysis.summarize(main.elm)
+    summary = main.summary
     for rr in rg.recommendations:
         problem = elm_analysis.condition_check(summary, rr.applicability_define)
         if problem:

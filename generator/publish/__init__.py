@@ -2,8 +2,8 @@
 
 `publication_files(built)` returns relative path -> bytes for output/<guideline-id>/; the
 WRITE phase calls it. Everything is computed from the build alone (no clock, no network),
-so two builds give identical bytes. Until SYNTH adds narratives itself, the copies
-published here get them (`add_narratives` is idempotent for generated text).
+so two builds give identical bytes. SYNTH narrates the resources it makes; PUBLISH narrates
+what it adds (manifest, ImplementationGuide, test cases).
 
 This package must stay importable from SYNTH (which may import `narrative`), so nothing
 here imports generator.compile or generator.write at module level.
@@ -36,7 +36,8 @@ def published_resources(built: Built) -> list[dict[str, Any]]:
     rg: ResolvedGuideline = built.resolved
     components = packaging_order(built.resources, rg)
     manifest = manifest_library(rg, components)
-    return add_narratives([manifest, *components], built)
+    # SYNTH narrated the components already; only the manifest is new here.
+    return [*add_narratives([manifest], built, context=[manifest, *components]), *components]
 
 
 def scenario_test_cases(built: Built) -> list[dict[str, Any]]:

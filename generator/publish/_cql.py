@@ -80,8 +80,23 @@ def _anchors(defines: tuple[Define, ...]) -> dict[str, str]:
     return result
 
 
+#: The last index made, with the very objects it was made from: one build asks for the same
+#: library's index four times in a row (SYNTH narratives, PUBLISH narratives and site).
+_last: tuple[str, Mapping[str, Any] | None, LogicIndex] | None = None
+
+
 def index_logic(text: str, elm: Mapping[str, Any] | None) -> LogicIndex:
     """Index the defines of a translated library; an absent ELM gives an empty index."""
+    global _last
+    last = _last
+    if last is not None and last[0] is text and last[1] is elm:
+        return last[2]
+    index = _index_logic(text, elm)
+    _last = (text, elm, index)
+    return index
+
+
+def _index_logic(text: str, elm: Mapping[str, Any] | None) -> LogicIndex:
     if not elm:
         return LogicIndex(text, ())
     lines = text.split("\n")

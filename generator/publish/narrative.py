@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import functools
 import re
 from dataclasses import dataclass
@@ -249,16 +248,20 @@ def render_narrative(resource: dict[str, Any], ctx: _Context) -> str:
 
 
 def _with_text(resource: dict[str, Any], div: str) -> dict[str, Any]:
-    """A deep copy with `text` placed where FHIR JSON puts it (after id/meta/language)."""
+    """A new resource dict with `text` placed where FHIR JSON puts it (after id/meta/language).
+
+    Element values are shared with `resource`, not copied: resources are treated as immutable
+    once synthesized, and deep-copying every resource was a measurable share of a build.
+    """
     result: dict[str, Any] = {}
     head = ("resourceType", "id", "meta", "implicitRules", "language")
     for key in head:
         if key in resource:
-            result[key] = copy.deepcopy(resource[key])
+            result[key] = resource[key]
     result["text"] = {"status": "generated", "div": div}
     for key, value in resource.items():
         if key not in head and key != "text":
-            result[key] = copy.deepcopy(value)
+            result[key] = value
     return result
 
 
@@ -269,14 +272,19 @@ def narrative_context(resources: list[dict[str, Any]], built: HasLogic) -> _Cont
     return _Context(logic, titles)
 
 
-def add_narratives(resources: list[dict[str, Any]], built: HasLogic) -> list[dict[str, Any]]:
-    """New resources, each with a generated narrative; author-written (non-generated) text is kept."""
-    ctx = narrative_context(resources, built)
+def add_narratives(resources: list[dict[str, Any]], built: HasLogic, *,
+                   context: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """New resources, each with a generated narrative; author-written (non-generated) text is kept.
+
+    `context` (default: `resources`) is the set whose titles narratives may link to, so a caller
+    can narrate one new resource among others already narrated.
+    """
+    ctx = narrative_context(resources if context is None else context, built)
     result = []
     for resource in resources:
         existing = resource.get("text")
         if existing and existing.get("status") not in (None, "generated"):
-            result.append(copy.deepcopy(resource))
+            result.append(dict(resource))
         else:
             result.append(_with_text(resource, render_narrative(resource, ctx)))
     return result

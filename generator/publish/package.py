@@ -171,7 +171,7 @@ def tgz(files: dict[str, bytes], mtime: int) -> bytes:
             info.type = tarfile.REGTYPE
             tar.addfile(info, io.BytesIO(data))
     out = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=9) as gz:
+    with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6) as gz:
         gz.write(raw.getvalue())
     return out.getvalue()
 

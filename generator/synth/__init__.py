@@ -1,7 +1,9 @@
 """SYNTH phase: the resolved model and its compiled logic become FHIR R4 resources.
 
 One exporter per output kind (PlanDefinition levels, ActivityDefinition, Library,
-ValueSet); no I/O. Every resource is parsed by the R4B models before it is returned.
+ValueSet); no I/O. Every resource is parsed by the R4B models before it is written: here,
+or, when the build validates, by the CHECK phase's structure layer (which parses the same
+resources, narrated, and reports located findings instead of raising).
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from generator.synth._common import checked
 from generator.synth.library import FHIRHELPERS_VERSION, logic_library
 
 
-def synthesize(rg: ResolvedGuideline, logic: CompiledLogic) -> list[dict[str, Any]]:
+def synthesize(rg: ResolvedGuideline, logic: CompiledLogic, *, parse: bool = True) -> list[dict[str, Any]]:
+    """The guideline's resources, narrated; `parse=False` leaves the model parse to CHECK (it is
+    the costliest step of SYNTH, and a validating build would otherwise do it twice)."""
     g = rg.guideline
     resources: list[dict[str, Any]] = [plandefinition.pathway(rg)]
     resources += [plandefinition.strategy(rg, rs) for rs in rg.strategies]
@@ -36,4 +40,6 @@ def synthesize(rg: ResolvedGuideline, logic: CompiledLogic) -> list[dict[str, An
     )
     resources += [valueset.value_set(rg, vs) for vs in rg.value_sets]
     resources += [codesystem.code_system(rg, uri, codes) for uri, codes in codesystem.local_code_systems(rg).items()]
-    return add_narratives([checked(r) for r in resources], LogicContext(rg, logic))
+    if parse:
+        resources = [checked(r) for r in resources]
+    return add_narratives(resources, LogicContext(rg, logic))

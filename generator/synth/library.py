@@ -59,7 +59,7 @@ def logic_library(rg: ResolvedGuideline, name: str, version: str, title: str, de
     """A Library for one compiled CQL library (the guideline's logic, or FHIRHelpers)."""
     g = rg.guideline
     assert translation.elm is not None
-    summary = elm_analysis.summarize(translation.elm)
+    summary = translation.summary
     resource: dict[str, Any] = {
         "resourceType": "Library",
         "id": name,
@@ -85,10 +85,10 @@ def logic_library(rg: ResolvedGuideline, name: str, version: str, title: str, de
     related = elm_analysis.related_artifacts(summary, lambda lib: library_canonical_base(rg) + lib)
     if related:
         resource["relatedArtifact"] = related
-    parameters = elm_analysis.library_parameters(translation.elm)
+    parameters = translation.parameters
     if parameters:
         resource["parameter"] = parameters
-    requirements = elm_analysis.data_requirements(translation.elm, summary)
+    requirements = translation.data_requirements
     if requirements:
         resource["dataRequirement"] = requirements
     resource["content"] = [

@@ -158,10 +158,10 @@ def _check_plan(pd: dict[str, Any], by_url: dict[str, list[Any]], translations: 
     tr = translations.get(lib.cql_name)
     if tr is None or tr.elm is None or not tr.ok:
         return diags  # compile errors already reported
-    from generator.cql.elm import condition_check, summarize
+    from generator.cql.elm import condition_check
 
     try:
-        summary = summarize(tr.elm)
+        summary = tr.summary
     except ValueError as exc:  # ELM without result types (translator options) cannot be type-checked
         return diags + [diag("cql.unavailable", f"define checks skipped for {lib.cql_name}: {exc}", resource=ref)]
     for path, name, boolean in uses:

@@ -1,0 +1,62 @@
+"""One-time loads done while Node translates the first library (a cold build's idle time).
+
+Why: on a cold build the main thread would otherwise sit idle for seconds waiting for the
+first translation, then pay these loads (R4B model classes, the validator's definitions and
+FHIRPath caches) on the critical path. The sample's findings are discarded; only per-process
+caches are filled, so no result depends on whether this ran.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.canonicals import CPG, LIBRARY_TYPE, PLAN_DEFINITION_TYPE, SNOMED, UCUM, USAGE_CONTEXT_TYPE
+
+_EXAMPLE = "http://example.org/warm-up"
+_CQL_IDENTIFIER = {"language": "text/cql-identifier", "expression": "X"}
+_CODE = {"system": SNOMED, "code": "1000000002", "display": "x"}
+
+#: One small resource of each kind a build emits, touching the elements that load most definitions.
+SAMPLE: list[dict[str, Any]] = [
+    {"resourceType": "PlanDefinition", "id": "warm-up", "url": _EXAMPLE, "name": "WarmUp", "status": "draft",
+     "meta": {"profile": [CPG + "cpg-recommendationdefinition"]},
+     "type": {"coding": [{"system": PLAN_DEFINITION_TYPE, "code": "eca-rule"}]},
+     "useContext": [{"code": {"system": USAGE_CONTEXT_TYPE, "code": "focus"}, "valueCodeableConcept": {"text": "x"}}],
+     "relatedArtifact": [{"type": "citation", "display": "x"}],
+     "action": [{"title": "x", "condition": [{"kind": "applicability", "expression": _CQL_IDENTIFIER}],
+                 "definitionCanonical": f"{_EXAMPLE}-activity",
+                 "dynamicValue": [{"path": "x", "expression": _CQL_IDENTIFIER}],
+                 "action": [{"title": "y"}]}]},
+    {"resourceType": "ActivityDefinition", "id": "warm-up-activity", "url": f"{_EXAMPLE}-activity",
+     "status": "draft", "kind": "ServiceRequest", "intent": "proposal", "doNotPerform": False,
+     "code": {"coding": [_CODE]},
+     "dosage": [{"text": "x", "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "d"}},
+                 "doseAndRate": [{"doseQuantity": {"value": 1, "unit": "mg", "system": UCUM, "code": "mg"}}]}]},
+    {"resourceType": "Library", "id": "warm-up-library", "url": f"{_EXAMPLE}-library", "status": "draft",
+     "type": {"coding": [{"system": LIBRARY_TYPE, "code": "logic-library"}]},
+     "parameter": [{"name": "X", "use": "out", "type": "boolean"}],
+     "dataRequirement": [{"type": "Condition", "codeFilter": [{"path": "code", "valueSet": f"{_EXAMPLE}-vs"}]}]},
+    {"resourceType": "ValueSet", "id": "warm-up-vs", "url": f"{_EXAMPLE}-vs", "status": "draft",
+     "compose": {"include": [{"system": SNOMED, "concept": [_CODE]}]}},
+    {"resourceType": "CodeSystem", "id": "warm-up-cs", "url": f"{_EXAMPLE}-cs", "status": "draft",
+     "content": "complete", "concept": [{"code": "x", "display": "x"}]},
+]
+
+
+def warm_up(validate: bool) -> None:
+    """Fill the model and (when the build validates) the validator caches; never raises."""
+    try:
+        from fhir.resources.R4B import get_fhir_model_class
+
+        for sample in SAMPLE:
+            try:
+                get_fhir_model_class(sample["resourceType"]).model_validate(sample)
+            except Exception:  # noqa: BLE001 - a sample the model rejects still warmed it
+                pass
+        if validate:
+            from generator.validate import ValidationOptions
+            from generator.validate import validate as run_validator
+
+            run_validator(SAMPLE, options=ValidationOptions(cql=False))
+    except Exception:  # noqa: BLE001 - only an optimisation
+        return

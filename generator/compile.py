@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from generator.cql.phase import CompiledLogic, compile_logic
-from generator.cql.session import EarlyTranslator, TranslationSession
-from generator.cql.translator import Translator
+from generator.cql.session import TranslationSession
+from generator.cql.translator import EarlyTranslator, Translator
 from generator.diagnostics import Diagnostic, DiagnosticBag
 from generator.load import load_definitions
 from generator.resolve import ResolvedGuideline, resolve
@@ -52,7 +52,8 @@ class CompileResult:
 LOOKAHEAD = 2
 
 
-def compile_each(definitions_dir: Path, bag: DiagnosticBag, *, translator: Translator | None = None,
+def compile_each(definitions_dir: Path, bag: DiagnosticBag, *,
+                 translator: Translator | EarlyTranslator | None = None,
                  validate: bool = True) -> Iterator[BuiltGuideline]:
     """Yield each guideline under `definitions_dir` once it is built and checked; findings go to `bag`.
 
@@ -60,20 +61,22 @@ def compile_each(definitions_dir: Path, bag: DiagnosticBag, *, translator: Trans
     then CQL → SYNTH → CHECK runs guideline by guideline. Nothing more is yielded once `bag`
     holds an error, but the CQL phase still runs for the rest so every CQL error is reported.
     A caller must check `bag.has_errors` after the loop before publishing what it received.
+    `translator`: one the caller runs (an `EarlyTranslator` still starting is waited for when
+    first needed); without one, the compile starts its own at once and closes it at the end.
     """
     with contextlib.ExitStack() as stack:
-        early = None
         if translator is None and definitions_dir.is_dir():
-            early = EarlyTranslator()
-            stack.callback(early.close)
+            translator = stack.enter_context(EarlyTranslator())
         loaded = load_definitions(definitions_dir, bag)
         resolved = [resolve(item, bag) for item in loaded]
         for rg in resolved:
             check(rg, bag)
         if bag.has_errors:
             return
-        if translator is None:
-            translator = early.get() if early is not None else stack.enter_context(Translator())
+        if isinstance(translator, EarlyTranslator):
+            translator = translator.get()
+        elif translator is None:
+            translator = stack.enter_context(Translator())
         session = stack.enter_context(TranslationSession(translator))
         rendered = session.render(resolved)
         session.prefetch(rendered[:LOOKAHEAD])

@@ -12,7 +12,7 @@ import click
 
 from generator.apply import Applier, ApplyError, Artifacts, Engine, EngineError, load_artifacts, read_patient_bundle
 from generator.apply._scenarios import ScenarioOutcome, format_table, run_scenarios
-from generator.cli._common import main, reports_errors
+from generator.cli._common import reports_errors
 from generator.diagnostics import DiagnosticBag, GeneratorError
 from generator.jsonfmt import dump_json_text
 from generator.load import LoadedGuideline, load_definitions
@@ -37,7 +37,7 @@ def _start_engine() -> Engine:
     return engine
 
 
-@main.command("apply")
+@click.command("apply")
 @click.argument("guideline")
 @click.option("--patient", "patient_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="Patient data: a FHIR Bundle (JSON) holding one Patient and their records.")
@@ -96,7 +96,7 @@ def _fresh_artifacts(definitions_dir: Path) -> dict[str, Artifacts]:
     return {g.id: Artifacts.from_resources(g.resources, source=f"<build of {g.id}>") for g in result.guidelines}
 
 
-@main.command("test")
+@click.command("test")
 @click.argument("guideline", required=False)
 @click.option("--definitions", "definitions_dir", type=click.Path(path_type=Path), default=Path("definitions"),
               show_default=True, help="Folder of guideline packages (the scenarios come from here).")

@@ -6,13 +6,12 @@ from pathlib import Path
 
 import click
 
-from generator.cli._common import main, print_diagnostics, reports_errors
-from generator.compile import compile_each
+from generator.cli._common import print_diagnostics, reports_errors
+from generator.cql.translator import EarlyTranslator
 from generator.diagnostics import Diagnostic, DiagnosticBag, GeneratorError, summary
-from generator.write import StagedOutput, stale_files
 
 
-@main.command()
+@click.command()
 @click.option("--definitions", "definitions_dir", type=click.Path(path_type=Path), default=Path("definitions"),
               show_default=True, help="Folder of guideline packages.")
 @click.option("--output", "output_dir", type=click.Path(path_type=Path), default=Path("output"),
@@ -22,11 +21,19 @@ from generator.write import StagedOutput, stale_files
 @reports_errors
 def build(definitions_dir: Path, output_dir: Path, check: bool, no_validate: bool) -> None:
     """Compile every guideline under DEFINITIONS into OUTPUT/<guideline-id>/."""
+    with EarlyTranslator() as translator:  # Node starts now, while the pipeline's modules import
+        _build(definitions_dir, output_dir, check, not no_validate, translator)
+
+
+def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool, translator: EarlyTranslator) -> None:
+    from generator.compile import compile_each
+    from generator.write import StagedOutput, stale_files
+
     bag = DiagnosticBag()
     stale: dict[str, list[str]] = {}
     with StagedOutput(output_dir) as staged:
         # Each guideline is written (or compared) as soon as it is checked, then let go.
-        for built in compile_each(definitions_dir, bag, validate=not no_validate):
+        for built in compile_each(definitions_dir, bag, translator=translator, validate=validate):
             if check:
                 stale[built.id] = stale_files(built, output_dir)
             else:

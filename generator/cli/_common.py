@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
@@ -13,7 +14,36 @@ from generator.diagnostics import Diagnostic, GeneratorError, Severity, summary
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """A group whose sub-commands are imported when they are invoked (or listed by --help).
+
+    Why: `cpg build` starts the Node translator first thing; importing every sub-command's
+    dependencies (FHIR models, validator, engine) up front would delay that by ~0.4 s of a
+    cold build's critical path.
+    """
+
+    #: command name -> "module:attribute"
+    COMMANDS = {
+        "build": "generator.cli._build:build",
+        "validate": "generator.cli._validate:validate_command",
+        "cql": "generator.cli._cql:cql",
+        "apply": "generator.cli._apply:apply_command",
+        "test": "generator.cli._apply:test_command",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self.COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = target.partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show Python tracebacks for unexpected failures.")
 @click.pass_context
 def main(ctx: click.Context, debug: bool) -> None:

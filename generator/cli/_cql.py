@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from generator.cli._common import main, reports_errors
+from generator.cli._common import reports_errors
 from generator.cql.fhirhelpers import FHIRHELPERS_NAME, FHIRHELPERS_VERSION, fhirhelpers_cql
 from generator.cql.translator import CqlMessage, Translator, TranslatorError
 from generator.diagnostics import Diagnostic, GeneratorError
@@ -61,7 +61,7 @@ def format_message(message: CqlMessage, shown: dict[str, str]) -> str:
     return f"{where}: {message.severity}: {message.message}"
 
 
-@main.command("cql")
+@click.command("cql")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write <LibraryName>.json ELM here for each library that compiles without errors.")

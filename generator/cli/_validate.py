@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from generator.cli._common import main, reports_errors
+from generator.cli._common import reports_errors
 from generator.diagnostics import Diagnostic, Severity, summary
 from generator.validate import RULES, UNUSABLE, ValidationOptions, load_artifacts, validate
 
@@ -81,7 +81,7 @@ def _order(d: Diagnostic) -> tuple[int, str, str]:
     return rank, d.resource or "", d.path or ""
 
 
-@main.command("validate")
+@click.command("validate")
 @click.argument("path", required=False, type=click.Path(path_type=str))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="table for people, json for one FHIR OperationOutcome")

@@ -1,10 +1,9 @@
 """The translator as one build uses it: started early, asked once per input, kept busy ahead.
 
 Why a module of its own: `compile.py` says *what* the pipeline does; this says how the one
-Node translator is scheduled so that it overlaps Python's work on two cores:
+Node translator is scheduled so that it overlaps Python's work on two cores (its early start
+is `translator.EarlyTranslator`):
 
-* `EarlyTranslator` starts Node on a thread at the top of the build, so its start-up (~0.4 s)
-  overlaps loading the definitions; a start failure is raised when the CQL phase needs it.
 * `TranslationSession` answers each distinct input once (the CQL phase and the validator's CQL
   layer ask for the same library; FHIRHelpers is the same for every guideline) and translates
   the next guidelines' libraries on a worker thread while the main thread synthesizes and
@@ -14,7 +13,6 @@ Node translator is scheduled so that it overlaps Python's work on two cores:
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -25,36 +23,9 @@ from generator.cql.render import RenderedLibrary, render_library
 from generator.cql.translator import Translation, Translator
 from generator.resolve import ResolvedGuideline
 
-__all__ = ["EarlyTranslator", "TranslationSession"]
+__all__ = ["TranslationSession"]
 
 _INCLUDE = re.compile(r"\binclude\b")
-
-
-class EarlyTranslator:
-    """A translator of our own, started on a thread as soon as it is created."""
-
-    def __init__(self) -> None:
-        self.translator = Translator()
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._start, name="cpg-translator-start", daemon=True)
-        self._thread.start()
-
-    def _start(self) -> None:
-        try:
-            self.translator.start()
-        except BaseException as exc:  # noqa: BLE001 - re-raised by `get`
-            self._error = exc
-
-    def get(self) -> Translator:
-        """The started translator (raises what starting it raised: Node missing, npm packages absent)."""
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return self.translator
-
-    def close(self) -> None:
-        self._thread.join()
-        self.translator.close()
 
 
 class TranslationSession:

@@ -58,7 +58,10 @@ def stale_files(built: BuiltGuideline, output_dir: Path) -> list[str]:
 
 
 class StagedOutput:
-    """Guideline folders written to temporary siblings as they come, swapped in together by `commit`.
+    """Guideline folders written to temporary siblings as they come, swapped in by `commit`.
+
+    Nothing in `output/` changes until `commit`, which replaces each guideline's folder with one
+    rename (a reader sees a folder whole, old or new, never a mix).
 
     Why: `cpg build` streams guidelines (each is written, then dropped from memory) yet must
     leave `output/` untouched when any guideline fails; leaving the context without `commit`

@@ -65,6 +65,18 @@ def _cql_libraries(artifacts: list[Artifact], diags: list[Diagnostic]) -> list[_
     return libs
 
 
+def _closure(name: str, sources: dict[str, str]) -> dict[str, str]:
+    """`name` and the libraries it includes, directly or not, among `sources`."""
+    wanted, todo = {name}, [name]
+    while todo:
+        for match in _INCLUDE.finditer(sources[todo.pop()]):
+            included = match.group(1).strip('"').split(".")[-1]
+            if included in sources and included not in wanted:
+                wanted.add(included)
+                todo.append(included)
+    return {n: text for n, text in sources.items() if n in wanted}
+
+
 @contextlib.contextmanager
 def _translator(options: ValidationOptions) -> Iterator[Any]:
     if options.translator is not None:
@@ -84,7 +96,7 @@ def check(artifacts: list[Artifact], options: ValidationOptions) -> list[Diagnos
         return diags
     sources = {lib.cql_name: lib.text for lib in libs if lib.cql_name}
     try:
-        from generator.cql.translator import TranslatorError
+        from generator.cql.translator import TranslatorError, TranslatorUnavailable
     except ImportError:
         return diags + [diag("cql.unavailable", "CQL layer skipped: the translator bridge (generator.cql.translator) is not installed")]
     needs_helpers = any(
@@ -102,9 +114,15 @@ def check(artifacts: list[Artifact], options: ValidationOptions) -> list[Diagnos
     if sources:
         try:
             with _translator(options) as t:
-                translations = t.translate(library_sources, targets=list(sources))
-        except (TranslatorError, OSError) as exc:
+                # One request per library, holding only what it includes: the translator keeps a
+                # request's libraries in memory, so asking for hundreds of guidelines at once
+                # exhausted its heap. (Compiled FHIRHelpers is reused across requests.)
+                for name in sources:
+                    translations.update(t.translate(_closure(name, library_sources), targets=[name]))
+        except TranslatorUnavailable as exc:
             return diags + [diag("cql.unavailable", f"CQL layer skipped: translator not available ({exc})")]
+        except (TranslatorError, OSError) as exc:
+            return diags + [diag("cql.translator-failed", f"CQL layer stopped: {exc}")]
     by_name = {lib.cql_name: lib for lib in libs if lib.cql_name}
     for name, tr in translations.items():
         lib = by_name[name]

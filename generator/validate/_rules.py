@@ -61,6 +61,7 @@ _RULE_LIST: tuple[Rule, ...] = (
     Rule("reference.duplicate-canonical", "reference", _E, "Two resources declare the same url and version."),
     # 6. CQL
     Rule("cql.unavailable", "cql", _I, "The CQL layer was skipped (translator not available)."),
+    Rule("cql.translator-failed", "cql", _E, "The translator failed while checking the CQL (crashed, timed out); not checked."),
     Rule("cql.bad-content", "cql", _E, "Library CQL content cannot be decoded (base64/UTF-8) or is referenced by url only."),
     Rule("cql.compile-error", "cql", _E, "The CQL-to-ELM translator reports an error."),
     Rule("cql.compile-warning", "cql", _W, "The CQL-to-ELM translator reports a warning."),

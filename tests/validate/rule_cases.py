@@ -87,6 +87,13 @@ def _fake_translator_unavailable(env: Env) -> list[Diagnostic]:
     return env.run(env.resources(), cql=True, translator=_FakeTranslator(TranslatorUnavailable("node not found")))
 
 
+def _fake_translator_crash(env: Env) -> list[Diagnostic]:
+    from generator.cql.translator import TranslatorError
+
+    return env.run(env.resources(), cql=True,
+                   translator=_FakeTranslator(TranslatorError("the translator process exited unexpectedly")))
+
+
 def _fake_translator_warning(env: Env) -> list[Diagnostic]:
     from generator.cql.translator import CqlMessage
 
@@ -186,6 +193,7 @@ NEGATIVE: dict[str, Case] = {
     "reference.wrong-type": lambda e: e.mutate(_set(PD_REC, library=[f"{BASE}/ValueSet/type-2-diabetes|1.0.0"])),
     "reference.duplicate-canonical": lambda e: e.mutate(_duplicate_canonical),
     "cql.unavailable": _fake_translator_unavailable,
+    "cql.translator-failed": _fake_translator_crash,
     "cql.bad-content": lambda e: e.mutate(lambda r: find(r, LIB)["content"][0].update(data="!!not base64!!"), cql=True),
     "cql.compile-error": lambda e: _cql_with(e, "library DiabetesLogic version '1.0.0'\ndefine \"X\": 1 +\n"),
     "cql.compile-warning": _fake_translator_warning,

@@ -118,23 +118,26 @@ def _child(mode: str, args: list[str]) -> int:
         print(json.dumps({"seconds": elapsed, "python_mb": own, "node_mb": kids, "ok": ok, **extra}))
         return 0
     elif mode == "validate-all":  # `cpg validate` of every guideline's resources/ in one process
+        import contextlib
+
+        from generator.cql.session import TranslationSession
         from generator.cql.translator import Translator
         from generator.diagnostics import Severity
         from generator.validate import ValidationOptions, load_artifacts, validate
 
         use_cql, folders = args[0] == "cql", args[1:]
         errors = 0
-        translator = Translator() if use_cql else None
-        try:
-            if translator is not None:
-                translator.start()
+        with contextlib.ExitStack() as stack:
+            # One translator for all folders, identical libraries (every guideline's FHIRHelpers)
+            # translated once: how a service validating many packages would run it.
+            translator = (stack.enter_context(TranslationSession(stack.enter_context(Translator())))
+                          if use_cql else None)
             for folder in folders:
                 artifacts, diags = load_artifacts(folder)
-                diags += validate(artifacts, ValidationOptions(cql=use_cql, translator=translator))
+                diags += validate(artifacts, ValidationOptions(cql=use_cql, translator=translator))  # type: ignore[arg-type]
                 errors += sum(d.severity is Severity.ERROR for d in diags)
-        finally:
-            if translator is not None:
-                translator.close()
+                if translator is not None:
+                    translator.release_all()
         ok, note = errors == 0, f"{errors} errors" if errors else ""
     else:
         raise SystemExit(f"unknown child mode {mode}")

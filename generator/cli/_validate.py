@@ -7,14 +7,15 @@ tools can consume the result.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
 import click
 
 from generator.cli._common import reports_errors
+from generator.cql.translator import EarlyTranslator
 from generator.diagnostics import Diagnostic, Severity, summary
-from generator.validate import RULES, UNUSABLE, ValidationOptions, load_artifacts, validate
 
 _ISSUE_TYPE = {
     "input.missing": "not-found",
@@ -41,6 +42,8 @@ _LAYER_TYPE = {
 
 
 def issue_type(d: Diagnostic) -> str:
+    from generator.validate import RULES
+
     if d.code.endswith(".unavailable"):
         return "not-supported"
     rule = RULES.get(d.code)
@@ -92,20 +95,35 @@ def validate_command(path: str | None, fmt: str, no_cql: bool, list_rules: bool)
     """Validate FHIR CPG artifacts in PATH (folder, JSON file, Bundle, or NPM package .tgz)."""
     ctx = click.get_current_context()
     if list_rules:
+        from generator.validate import RULES
+
         for rule in RULES.values():
             click.echo(f"{rule.id:32} {rule.severity.value:12} {rule.description}")
         return
     if path is None:
         raise click.UsageError("PATH is required (or use --rules)")
-    artifacts, load_diags = load_artifacts(path)
-    diags = load_diags + (validate(artifacts, ValidationOptions(cql=not no_cql)) if artifacts else [])
-    diags.sort(key=_order)
+    with contextlib.ExitStack() as stack:
+        # Node starts first and comes up while the validator loads and runs the other layers.
+        translator = None if no_cql else stack.enter_context(EarlyTranslator())
+        diags, count = _validate(path, translator, cql=not no_cql)
     if fmt == "json":
         click.echo(json.dumps(operation_outcome(diags), indent=2))
     else:
         if diags:
             click.echo(table(diags))
-        click.echo(summary(diags) + f" ({len(artifacts)} resources)")
+        click.echo(summary(diags) + f" ({count} resources)")
+    from generator.validate import UNUSABLE
+
     if any(d.code in UNUSABLE for d in diags):
         ctx.exit(2)
     ctx.exit(1 if any(d.severity is Severity.ERROR for d in diags) else 0)
+
+
+def _validate(path: str, translator: EarlyTranslator | None, *, cql: bool) -> tuple[list[Diagnostic], int]:
+    from generator.validate import ValidationOptions, load_artifacts, validate
+
+    artifacts, load_diags = load_artifacts(path)
+    options = ValidationOptions(cql=cql, translator=translator)
+    diags = load_diags + (validate(artifacts, options) if artifacts else [])
+    diags.sort(key=_order)
+    return diags, len(artifacts)

@@ -13,7 +13,7 @@ is `translator.EarlyTranslator`):
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -70,6 +70,10 @@ class TranslationSession:
         """Forget a guideline's translation (FHIRHelpers' is kept for the next guideline)."""
         if library is not None:
             self._results.pop(self._key(library.name, self._request(library)), None)
+
+    def release_all(self, keep: Collection[str] = (FHIRHELPERS,)) -> None:
+        """Forget every translation except those of the libraries named in `keep`."""
+        self._results = {key: value for key, value in self._results.items() if key[0] in keep}
 
     def translate(self, libraries: Mapping[str, str], targets: Sequence[str] | None = None, *,
                   timeout: float | None = None) -> dict[str, Translation]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from generator.canonicals import LOINC, RXNORM, SNOMED, UCUM
 
 if TYPE_CHECKING:  # the translator bridge is optional at run time
-    from generator.cql.translator import Translator
+    from generator.cql.translator import EarlyTranslator, Translator
 
 DEFAULT_EXTERNAL_CANONICALS: frozenset[str] = frozenset(
     {
@@ -51,7 +51,7 @@ class ValidationOptions:
 
     external_canonicals: frozenset[str] | set[str] = field(default_factory=lambda: set(DEFAULT_EXTERNAL_CANONICALS))
     cql: bool = True
-    translator: "Translator | None" = None  # reuse the caller's running translator (no second process)
+    translator: "Translator | EarlyTranslator | None" = None  # reuse the caller's running translator (no second process)
     layers: frozenset[str] | None = None  # restrict to these layer names (None = all)
 
     def is_external(self, canonical: str) -> bool:

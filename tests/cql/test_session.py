@@ -224,3 +224,13 @@ def test_targets_limit_what_is_translated_and_returned(fake: FakeTranslator, ses
     both = session.translate(request(lib))
     assert fake.targets() == [[FHIRHELPERS], ["Alpha"]]
     assert both[FHIRHELPERS] is only[FHIRHELPERS]
+
+
+def test_release_all_keeps_only_fhirhelpers(fake: FakeTranslator, session: TranslationSession) -> None:
+    alpha, beta = rendered("Alpha"), rendered("Beta")
+    session.translate(request(alpha))
+    session.translate(request(beta))
+    session.release_all()
+    session.translate(request(alpha))
+    session.translate(request(beta))
+    assert fake.targets() == [["Alpha", FHIRHELPERS], ["Beta"], ["Alpha"], ["Beta"]]

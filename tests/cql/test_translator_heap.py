@@ -43,3 +43,27 @@ def test_an_explicit_cap_is_passed_to_node() -> None:
         argv = node_arguments(translator)
         assert_node_option(argv, 200)
         assert translator.ping()  # node accepted the option and the translator still answers
+
+
+def test_node_can_be_asked_for_a_full_collection() -> None:
+    """`--expose-gc`: the server collects before reporting its live heap share."""
+    with Translator() as translator:
+        assert "--expose-gc" in node_arguments(translator)
+
+
+def test_a_translator_past_its_heap_share_restarts_and_keeps_answering() -> None:
+    """The translator retains memory per library; past `restart_heap_share` a fresh process takes over."""
+    library = "library Restart version '1.0.0'\ndefine \"X\": 1 + 1\n"
+    with Translator(restart_heap_share=0.0) as translator:  # every reply is "past" a zero share
+        first_pid = translator.pid
+        first = translator.translate({"Restart": library})["Restart"]
+        assert translator.restarts == 1 and translator.pid not in (None, first_pid)
+        second = translator.translate({"Restart": library})["Restart"]
+        assert translator.restarts == 2
+    assert first.ok and second.ok and first.elm == second.elm
+
+
+def test_a_translator_within_its_heap_share_keeps_its_process(session_translator: Translator) -> None:
+    pid, restarts = session_translator.pid, session_translator.restarts
+    session_translator.translate({"Small": "library Small version '1.0.0'\ndefine \"X\": true\n"})
+    assert (session_translator.pid, session_translator.restarts) == (pid, restarts)

@@ -3,7 +3,8 @@
 // Protocol: JSON lines. One request per stdin line, one response per stdout line.
 //   {"id": n, "op": "ping"}                                   -> {"id": n, "ok": true, "translatorVersion": "..."}
 //   {"id": n, "op": "translate", "libraries": {Name: cql}, "targets": [Name...]?, "options": {...}}
-//                                                             -> {"id": n, "results": {Name: {"elm": {...}|null, "messages": [...]}}}
+//                                                             -> {"id": n, "results": {Name: {"elm": {...}|null, "messages": [...]}},
+//                                                                 "heapShare": 0.42}  (live heap / heap limit)
 // `targets` (default: all) names the libraries to translate; the others only serve includes.
 // A failing request answers {"id": n, "error": "..."}; the process exits 0 on stdin EOF.
 //
@@ -16,6 +17,7 @@ import { findNodeModules, stdoutWrite } from "../../node/protocol.mjs";
 import fs from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
+import v8 from "node:v8";
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 
@@ -241,7 +243,22 @@ function translate(request) {
     if (text === undefined || INCLUDE.test(text)) continue;
     compiledCache.set(cacheKey(optionsKey, identifier.id, identifier.version), { text, identifier, compiled: library });
   }
-  return { results };
+  return { results, heapShare: heapShareInUse() };
+}
+
+// The translator retains a little of every library it compiles (somewhere inside the Kotlin/JS
+// runtime: a fresh LibraryManager or ModelManager per request does not release it), so a process
+// that translates hundreds of libraries eventually exhausts its heap. Each reply says what share
+// of the heap limit live objects use; the Python client restarts the process when it is high.
+// A full collection (node --expose-gc) runs only when the heap looks full, to tell live from garbage.
+const HEAP_LIMIT = v8.getHeapStatistics().heap_size_limit;
+function heapShareInUse() {
+  let used = v8.getHeapStatistics().used_heap_size;
+  if (used > 0.6 * HEAP_LIMIT && typeof globalThis.gc === "function") {
+    globalThis.gc();
+    used = v8.getHeapStatistics().used_heap_size;
+  }
+  return used / HEAP_LIMIT;
 }
 
 function handle(line) {

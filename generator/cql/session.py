@@ -1,13 +1,12 @@
-"""The translator as one build uses it: started early, asked once per input, kept busy ahead.
+"""The translator as one build uses it: asked once per input, kept busy ahead of Python.
 
 Why a module of its own: `compile.py` says *what* the pipeline does; this says how the one
-Node translator is scheduled so that it overlaps Python's work on two cores (its early start
-is `translator.EarlyTranslator`):
-
-* `TranslationSession` answers each distinct input once (the CQL phase and the validator's CQL
-  layer ask for the same library; FHIRHelpers is the same for every guideline) and translates
-  the next guidelines' libraries on a worker thread while the main thread synthesizes and
-  validates. Results, messages and their order are what asking the translator gives.
+Node translator is scheduled so that it overlaps Python's work on two cores. (Its early start
+is `translator.EarlyTranslator`; its memory is kept in bounds by `Translator` restarting.)
+`TranslationSession` answers each distinct input once (the CQL phase and the validator's CQL
+layer ask for the same library; FHIRHelpers is the same for every guideline) and translates the
+next guidelines' libraries on a worker thread while the main thread synthesizes and validates.
+Results, messages and their order are what asking the translator gives.
 """
 
 from __future__ import annotations

@@ -27,7 +27,6 @@ from generator.apply._plan import compile_plan
 from generator.canonicals import FHIR_STRUCTURE_DEFINITION as EXT
 from generator.canonicals import LIBRARY_TYPE
 from generator.jsonfmt import dump_json
-from generator.synth.library import library_canonical_base
 
 if TYPE_CHECKING:
     from generator.compile import BuiltGuideline
@@ -111,8 +110,10 @@ def test_case_libraries(built: "BuiltGuideline") -> list[dict[str, Any]]:
     """One test-case Library per scenario of a built guideline, in scenario order."""
     guideline = built.resolved.guideline
     package_dir = built.resolved.package_dir
-    base = library_canonical_base(built.resolved)
-    known_elm = {base + name: t.elm for name, t in built.logic.translations.items() if t.elm is not None}
+    translations = built.logic.translations  # SYNTH names each logic Library after its CQL library
+    known_elm = {r["url"]: translations[r["name"]].elm for r in built.resources
+                 if r["resourceType"] == "Library" and r.get("name") in translations
+                 and translations[r["name"]].elm is not None}
     plan = compile_plan(Artifacts.from_resources(built.resources, source=f"<build of {guideline.id}>",
                                                  known_elm=known_elm))
     recommendations = {node.id: node.canonical for node in plan.recommendations()}

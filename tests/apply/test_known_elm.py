@@ -138,8 +138,14 @@ def test_test_case_libraries_plan_without_decoding_any_elm(demo_built: BuiltGuid
     assert from_known
     assert decoded == []
 
-    # The same Libraries as planning from the decoded attachments (known_elm keyed to no Library).
-    monkeypatch.setattr(testcases, "library_canonical_base", lambda rg: "urn:nowhere:")
+    # The same Libraries as planning from the decoded attachments (known_elm withheld).
+    real_from_resources = Artifacts.from_resources.__func__  # type: ignore[attr-defined]
+
+    def without_known_elm(cls: type[Artifacts], resources: Any, source: str = "<memory>", *,
+                          known_elm: Any = None) -> Artifacts:
+        return real_from_resources(cls, resources, source)
+
+    monkeypatch.setattr(Artifacts, "from_resources", classmethod(without_known_elm))
     from_attachments = testcases.test_case_libraries(demo_built)
     assert decoded, "the comparison run should have decoded the attachments"
     assert from_attachments == from_known

@@ -3,7 +3,9 @@
 One engine process, libraries loaded once, patients streamed in batches (as `cpg test` does).
 The per-patient split comes from `Applier.timing`: CQL evaluation inside node, transport
 (JSON encode/decode both sides and the pipe), and Python (building RequestGroups, requests,
-bundles). Start-up (node, library load) is reported apart: it is paid once per run.
+bundles). Batches are pipelined (Node evaluates the next batch while Python builds this one's
+results), so with batches of many patients the columns overlap and add up to more than the
+ms/patient wall figure. Start-up (node, library load) is reported apart: it is paid once per run.
 
     python benchmarks/apply_throughput.py                  # 1000 patients, batch 64 and batch 1
     python benchmarks/apply_throughput.py --patients 200 --batch 16

@@ -14,8 +14,9 @@ Expressions are compiled once per process. Constraints not evaluated by fhirpath
 - `dom-3` (contained resources are referenced): fhirpathpy rejects its `as(canonical)` on
   a collection, so it is checked natively: every contained id is referenced as `#id`
   somewhere in the resource, or the contained resource references `#` (its container).
-- `txt-1`, `txt-2`: need `htmlChecks()`, which fhirpathpy does not implement; narrative
-  XHTML is not checked.
+- `txt-1`, `txt-2`: their `htmlChecks()` is not in fhirpathpy, so they are checked natively
+  (see `narrative_problems`): the div parses as XHTML, uses only the elements and attributes
+  the R4 narrative rules allow, and has some non-whitespace content.
 - any other expression fhirpathpy fails to compile or evaluate: listed in
   `unsupported_constraints()` and reported once per run as an info diagnostic, never
   silently dropped.
@@ -32,8 +33,31 @@ from generator.validate._definitions import Definitions, DefinitionsUnavailable,
 from generator.validate._model import Artifact, items, ref_of
 from generator.validate._rules import diag
 
-NATIVE = frozenset({"ele-1", "ext-1", "dom-3"})
-KNOWN_UNSUPPORTED = frozenset({"txt-1", "txt-2"})
+NATIVE = frozenset({"ele-1", "ext-1", "dom-3", "txt-1", "txt-2"})
+KNOWN_UNSUPPORTED: frozenset[str] = frozenset()
+
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+# R4 narrative rules (txt-1): "only the basic html formatting elements and attributes described in
+# chapters 7-11 (except section 4 of chapter 9) and 15 of the HTML 4.0 standard, <a> elements
+# (either name or href), images and internally contained style attributes"; no head, body,
+# scripts, forms, base/link/xlink, frames, iframes, objects or event attributes. R4 publishes no
+# machine-readable list: these sets are our reading of those HTML 4.0 chapters, without the
+# elements HTML 4.0 deprecates (font, center, u, s, strike, basefont).
+NARRATIVE_ELEMENTS = frozenset({
+    "div", "span", "h1", "h2", "h3", "h4", "h5", "h6", "address", "bdo",  # ch. 7, 8
+    "em", "strong", "dfn", "code", "samp", "kbd", "var", "cite", "abbr", "acronym",  # ch. 9.2
+    "blockquote", "q", "sub", "sup", "p", "br", "pre",  # ch. 9.2-9.3
+    "ul", "ol", "li", "dl", "dt", "dd",  # ch. 10
+    "table", "caption", "thead", "tfoot", "tbody", "colgroup", "col", "tr", "th", "td",  # ch. 11
+    "tt", "i", "b", "big", "small", "hr",  # ch. 15
+    "a", "img",
+})
+NARRATIVE_ATTRIBUTES = frozenset({
+    "id", "class", "style", "title", "lang", "dir", "{http://www.w3.org/XML/1998/namespace}lang",
+    "href", "name", "alt", "src", "height", "width", "cite",
+    "summary", "border", "frame", "rules", "cellspacing", "cellpadding", "span", "align", "char",
+    "charoff", "valign", "abbr", "axis", "headers", "scope", "rowspan", "colspan",
+})
 _PRIMITIVE_FIRST = str.islower
 
 
@@ -144,6 +168,9 @@ class _Walker:
                 self.constraints(defs.elements.get(type_name), node, type_name, fp, resource)
         if type_name == "Coding" or base == "Coding":
             self.coding(node, fp)
+        if (type_name == "Narrative" or base == "Narrative") and isinstance(node.get("div"), str):
+            for key, problem in narrative_problems(node["div"]):
+                self.report("base.invariant", f"{key}: {problem}", f"{fp}.div")
         if type_name == "Extension" or base == "Extension":
             has_value = any(k.startswith("value") for k in node)
             if has_value == bool(node.get("extension")):
@@ -210,6 +237,35 @@ class _Walker:
         codes = self.defs.codesystems.get(system) if isinstance(system, str) else None
         if codes is not None and isinstance(code, str) and code not in codes:
             self.report("base.code-unknown", f"{code!r} is not defined in code system {system}", fp)
+
+
+def narrative_problems(div: str) -> list[tuple[str, str]]:
+    """(invariant key, problem) for a Narrative.div that breaks txt-1 or txt-2; empty when it is fine."""
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(div)
+    except ElementTree.ParseError as exc:
+        return [("txt-1", f"the narrative is not well-formed XHTML ({exc})")]
+    if root.tag != f"{{{XHTML_NS}}}div":
+        return [("txt-1", f"the narrative's root must be an XHTML div, not {root.tag}")]
+    problems: list[tuple[str, str]] = []
+    for element in root.iter():
+        namespace, _, name = element.tag.rpartition("}")
+        if namespace != "{" + XHTML_NS or name not in NARRATIVE_ELEMENTS:
+            problems.append(("txt-1", f"element <{name}> is not allowed in a narrative"))
+            continue
+        for attribute in element.attrib:
+            if attribute not in NARRATIVE_ATTRIBUTES:
+                problems.append(("txt-1", f"attribute {attribute!r} is not allowed on <{name}> in a narrative"))
+        if name == "a" and not ({"href", "name"} & set(element.attrib)):
+            problems.append(("txt-1", "an <a> element needs a name or an href"))
+        if name == "img" and str(element.get("src", "")).lower().startswith("javascript:") or (
+                name == "a" and str(element.get("href", "")).strip().lower().startswith("javascript:")):
+            problems.append(("txt-1", f"<{name}> must not point at javascript:"))
+    if not "".join(root.itertext()).strip() and not any(e.tag == f"{{{XHTML_NS}}}img" for e in root.iter()):
+        problems.append(("txt-2", "The narrative SHALL have some non-whitespace content"))
+    return problems
 
 
 def check(artifacts: list[Artifact]) -> list[Diagnostic]:

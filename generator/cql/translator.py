@@ -297,14 +297,14 @@ class Translator:
         }
         with self._calls:
             reply = self._request(payload, timeout=self.timeout if timeout is None else timeout)
+            results: dict[str, Translation] = {}
+            for name in names:
+                raw = reply["results"].get(name)
+                if raw is None:
+                    raise TranslatorError(f"translator returned no result for library {name}")
+                results[name] = _translation(name, raw)
             if float(reply.get("heapShare") or 0.0) > self.restart_heap_share:
                 self._restart()
-        results: dict[str, Translation] = {}
-        for name in names:
-            raw = reply["results"].get(name)
-            if raw is None:
-                raise TranslatorError(f"translator returned no result for library {name}")
-            results[name] = _translation(name, raw)
         return results
 
     def _restart(self) -> None:

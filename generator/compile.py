@@ -59,8 +59,10 @@ def compile_each(definitions_dir: Path, bag: DiagnosticBag, *,
 
     LOAD, RESOLVE and RULES run for every guideline first (they are cheap and need no Node);
     then CQL → SYNTH → CHECK runs guideline by guideline. Nothing more is yielded once `bag`
-    holds an error, but the CQL phase still runs for the rest so every CQL error is reported.
-    A caller must check `bag.has_errors` after the loop before publishing what it received.
+    holds an error. After a CQL error the later guidelines are only translated (so every CQL
+    error is reported); after a CHECK error they are still synthesized and checked (so every
+    guideline's findings are reported). A caller must check `bag.has_errors` after the loop
+    before publishing what it received.
     `translator`: one the caller runs (an `EarlyTranslator` still starting is waited for when
     first needed); without one, the compile starts its own at once and closes it at the end.
     """
@@ -81,10 +83,14 @@ def compile_each(definitions_dir: Path, bag: DiagnosticBag, *,
         rendered = session.render(resolved)
         session.prefetch(rendered[:LOOKAHEAD])
         warm_up(validate)
+        cql_failed = False
         for index, rg in enumerate(resolved):
             session.prefetch(rendered[index + 1:index + 1 + LOOKAHEAD])
+            errors = bag.error_count
             logic = compile_logic(rg, session, bag, rendered[index])  # type: ignore[arg-type]
-            if logic is not None and not bag.has_errors:
+            cql_failed = cql_failed or logic is None or bag.error_count > errors
+            if not cql_failed:
+                assert logic is not None
                 # A validating build parses every resource in CHECK, so SYNTH need not parse them too.
                 built = BuiltGuideline(rg, logic, synthesize(rg, logic, parse=not validate))
                 if validate:

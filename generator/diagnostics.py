@@ -99,6 +99,10 @@ class DiagnosticBag:
     def has_errors(self) -> bool:
         return any(d.is_error for d in self.items)
 
+    @property
+    def error_count(self) -> int:
+        return sum(d.is_error for d in self.items)
+
 
 class GeneratorError(Exception):
     """Raised to stop a command with diagnostics; carries the process exit code (click habit)."""

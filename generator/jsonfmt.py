@@ -7,10 +7,12 @@ bundles, package) and that was the largest single cost of WRITE. Its indented ou
 byte-identical to `json.dumps(data, indent=2, ensure_ascii=False)` (tests pin that, on every
 built file too) except for floats below 1e-4, spelled `1e-7` or `0.00001` where the standard library writes
 `1e-07` or `1e-05`: valid JSON for the same number either way. Like FHIR JSON, it has no NaN or Infinity.
+What orjson refuses (nesting deeper than its limit) goes through the standard library, same bytes.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import orjson
@@ -20,7 +22,10 @@ _INDENTED = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
 
 def dump_json(data: Any) -> bytes:
     """Indented UTF-8 JSON with a final newline: the format of every written file."""
-    return orjson.dumps(data, option=_INDENTED)
+    try:
+        return orjson.dumps(data, option=_INDENTED)
+    except orjson.JSONEncodeError:  # e.g. nesting deeper than orjson's limit (~254): ELM of long `or` chains
+        return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def dump_json_text(data: Any) -> str:
@@ -29,12 +34,18 @@ def dump_json_text(data: Any) -> str:
 
 def dump_compact(data: Any) -> bytes:
     """One-line UTF-8 JSON (protocol messages to Node)."""
-    return orjson.dumps(data)
+    try:
+        return orjson.dumps(data)
+    except orjson.JSONEncodeError:
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def load_json(data: str | bytes) -> Any:
     """Parse JSON text (raises `JSONDecodeError`, a `ValueError`, like the standard library)."""
-    return orjson.loads(data)
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return json.loads(data)  # deeper nesting than orjson reads, or the standard library's own error
 
 
-JSONDecodeError = orjson.JSONDecodeError
+JSONDecodeError = json.JSONDecodeError

@@ -14,11 +14,11 @@ import click
 
 from generator.cli._common import reports_errors
 from generator.cql.fhirhelpers import FHIRHELPERS_NAME, FHIRHELPERS_VERSION, fhirhelpers_cql
+from generator.cql.includes import include_closure, included_names
 from generator.cql.translator import CqlMessage, Translator, TranslatorError
 from generator.diagnostics import Diagnostic, GeneratorError
 
 _LIBRARY = re.compile(r"^\s*library\s+(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
-_INCLUDES_HELPERS = re.compile(rf"^\s*include\s+\"?{FHIRHELPERS_NAME}\"?\b", re.MULTILINE)
 GENERATED_HELPERS_LABEL = f"<generated {FHIRHELPERS_NAME} {FHIRHELPERS_VERSION}>"
 
 
@@ -47,7 +47,7 @@ def _sources(files: tuple[Path, ...]) -> tuple[dict[str, str], dict[str, str], l
             name = library_name(text, candidate)
             if name not in libraries:
                 libraries[name], shown[name] = text, str(candidate)
-    if FHIRHELPERS_NAME not in libraries and any(_INCLUDES_HELPERS.search(t) for t in libraries.values()):
+    if FHIRHELPERS_NAME not in libraries and any(FHIRHELPERS_NAME in included_names(t) for t in libraries.values()):
         libraries[FHIRHELPERS_NAME], shown[FHIRHELPERS_NAME] = fhirhelpers_cql(), GENERATED_HELPERS_LABEL
     return libraries, shown, targets
 
@@ -69,9 +69,13 @@ def format_message(message: CqlMessage, shown: dict[str, str]) -> str:
 def cql(files: tuple[Path, ...], out_dir: Path | None) -> None:
     """Translate CQL FILES to ELM and report the translator's messages; exit 1 on errors."""
     libraries, shown, targets = _sources(files)
+    results = {}
     try:
         with Translator() as translator:
-            results = translator.translate(libraries, targets)
+            # One library per request, with what it includes: the translator holds a request's
+            # libraries in memory together, so hundreds of files at once would exhaust its heap.
+            for name in targets:
+                results.update(translator.translate(include_closure(name, libraries), [name]))
     except TranslatorError as exc:
         raise GeneratorError([Diagnostic("CQL", str(exc))]) from exc
     printed: set[str] = set()

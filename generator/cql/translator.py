@@ -294,9 +294,18 @@ class Translator:
             "libraries": dict(libraries),
             "targets": names,
             "options": {**self.options, "options": list(self.options["options"])},
+            "collectAbove": self.restart_heap_share,
         }
         with self._calls:
-            reply = self._request(payload, timeout=self.timeout if timeout is None else timeout)
+            try:
+                reply = self._request(payload, timeout=self.timeout if timeout is None else timeout)
+            except TranslatorError as exc:
+                if "heap out of memory" in str(exc):
+                    raise TranslatorError(
+                        f"the translator ran out of its {self.max_heap_mb} MB heap translating {len(libraries)} "
+                        "libraries in one request: send fewer (each with what it includes) or raise max_heap_mb"
+                    ) from exc
+                raise
             results: dict[str, Translation] = {}
             for name in names:
                 raw = reply["results"].get(name)

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.canonicals import CQF_LIBRARY
+from generator.cql.includes import include_closure, included_names
 from generator.diagnostics import Diagnostic, Severity
 from generator.validate._model import Artifact, ValidationOptions, extensions, items, ref_of, split_canonical, walk_actions
 from generator.validate._rules import diag
 
 _LIBRARY_DECL = re.compile(r"^\s*library\s+(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_]*)(?:\s+version\s+'([^']*)')?", re.MULTILINE)
-_INCLUDE = re.compile(r"^\s*include\s+(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_.]*)", re.MULTILINE)
 
 
 @dataclass
@@ -65,18 +65,6 @@ def _cql_libraries(artifacts: list[Artifact], diags: list[Diagnostic]) -> list[_
     return libs
 
 
-def _closure(name: str, sources: dict[str, str]) -> dict[str, str]:
-    """`name` and the libraries it includes, directly or not, among `sources`."""
-    wanted, todo = {name}, [name]
-    while todo:
-        for match in _INCLUDE.finditer(sources[todo.pop()]):
-            included = match.group(1).strip('"').split(".")[-1]
-            if included in sources and included not in wanted:
-                wanted.add(included)
-                todo.append(included)
-    return {n: text for n, text in sources.items() if n in wanted}
-
-
 @contextlib.contextmanager
 def _translator(options: ValidationOptions) -> Iterator[Any]:
     if options.translator is not None:
@@ -100,7 +88,7 @@ def check(artifacts: list[Artifact], options: ValidationOptions) -> list[Diagnos
     except ImportError:
         return diags + [diag("cql.unavailable", "CQL layer skipped: the translator bridge (generator.cql.translator) is not installed")]
     needs_helpers = any(
-        m.group(1).strip('"').split(".")[-1] == "FHIRHelpers" for t in sources.values() for m in _INCLUDE.finditer(t)
+        "FHIRHelpers" in included_names(text) for text in sources.values()
     )
     library_sources = dict(sources)
     if needs_helpers and "FHIRHelpers" not in library_sources:
@@ -118,7 +106,7 @@ def check(artifacts: list[Artifact], options: ValidationOptions) -> list[Diagnos
                 # request's libraries in memory, so asking for hundreds of guidelines at once
                 # exhausted its heap. (Compiled FHIRHelpers is reused across requests.)
                 for name in sources:
-                    translations.update(t.translate(_closure(name, library_sources), targets=[name]))
+                    translations.update(t.translate(include_closure(name, library_sources), targets=[name]))
         except TranslatorUnavailable as exc:
             return diags + [diag("cql.unavailable", f"CQL layer skipped: translator not available ({exc})")]
         except (TranslatorError, OSError) as exc:

@@ -72,3 +72,10 @@ def test_missing_definitions_folder_is_a_clean_error(tmp_path: Path, monkeypatch
     assert result.exit_code == 1
     assert "error[LOAD001]" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_mistyped_command_gets_a_suggestion() -> None:
+    """Sub-commands load lazily; click's "did you mean" must still know them."""
+    result = CliRunner().invoke(main, ["bild"])
+    assert result.exit_code == 2
+    assert "No such command 'bild'" in result.output and "build" in result.output.split("No such command")[1]

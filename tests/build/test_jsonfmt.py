@@ -123,3 +123,15 @@ def test_load_json_raises_a_value_error_on_bad_input(bad: str | bytes) -> None:
     # Callers written for the standard library (`except json.JSONDecodeError`) keep working.
     assert issubclass(JSONDecodeError, json.JSONDecodeError)
     assert issubclass(JSONDecodeError, ValueError)
+
+
+def test_nesting_deeper_than_orjson_allows_falls_back_to_the_same_bytes() -> None:
+    """ELM of a long `or` chain nests hundreds of levels; orjson stops at about 254."""
+    deep: dict[str, Any] = {}
+    node = deep
+    for _ in range(400):
+        node["operand"] = [{}]
+        node = node["operand"][0]
+    assert dump_json(deep) == reference(deep)
+    assert load_json(dump_json(deep)) == deep
+    assert load_json(dump_compact(deep)) == deep

@@ -175,6 +175,26 @@ def test_nothing_is_yielded_after_an_error_but_every_cql_error_is_reported(
     assert not result.ok and result.guidelines == []
 
 
+def test_a_check_error_still_lets_every_later_guideline_be_checked(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, session_translator: Translator) -> None:
+    """CHECK findings of every guideline are reported (as before streaming), nothing is yielded."""
+    from generator.diagnostics import Diagnostic
+
+    make_workspace(tmp_path, two_valid())
+    monkeypatch.chdir(tmp_path)
+    checked: list[str] = []
+
+    def failing_check(built: BuiltGuideline, translator: object) -> list[Diagnostic]:
+        checked.append(built.id)
+        return [Diagnostic("structure.invalid-value", f"planted in {built.id}")]
+
+    monkeypatch.setattr(compile_module, "_validate", failing_check)
+    bag = DiagnosticBag()
+    assert list(compile_each(Path("definitions"), bag, translator=session_translator)) == []
+    assert checked == ["minimal", "minimal-two"]
+    assert [d.message for d in bag.items if d.is_error] == ["planted in minimal", "planted in minimal-two"]
+
+
 # -- cpg build -----------------------------------------------------------------------------------
 
 

@@ -67,3 +67,15 @@ def test_a_translator_within_its_heap_share_keeps_its_process(session_translator
     pid, restarts = session_translator.pid, session_translator.restarts
     session_translator.translate({"Small": "library Small version '1.0.0'\ndefine \"X\": true\n"})
     assert (session_translator.pid, session_translator.restarts) == (pid, restarts)
+
+
+def test_running_out_of_heap_says_why_and_what_to_do() -> None:
+    """A request too big for the capped heap: a plain error naming the cap, not a bare crash."""
+    import re
+
+    from generator.cql.translator import TranslatorError
+
+    library = "library Big version '1.0.0'\n" + "".join(f'define "D{i}": {i} + 1\n' for i in range(4000))
+    with Translator(max_heap_mb=24) as translator, pytest.raises(TranslatorError) as caught:
+        translator.translate({"Big": library})
+    assert re.search(r"ran out of its 24 MB heap translating 1 libraries", str(caught.value))

@@ -243,18 +243,19 @@ function translate(request) {
     if (text === undefined || INCLUDE.test(text)) continue;
     compiledCache.set(cacheKey(optionsKey, identifier.id, identifier.version), { text, identifier, compiled: library });
   }
-  return { results, heapShare: heapShareInUse() };
+  return { results, heapShare: heapShareInUse(Number(request.collectAbove ?? 0.6)) };
 }
 
 // The translator retains a little of every library it compiles (somewhere inside the Kotlin/JS
 // runtime: a fresh LibraryManager or ModelManager per request does not release it), so a process
 // that translates hundreds of libraries eventually exhausts its heap. Each reply says what share
 // of the heap limit live objects use; the Python client restarts the process when it is high.
-// A full collection (node --expose-gc) runs only when the heap looks full, to tell live from garbage.
+// A full collection (node --expose-gc) runs only when the heap is above the client's restart share
+// (`collectAbove`), so that garbage alone never causes a restart.
 const HEAP_LIMIT = v8.getHeapStatistics().heap_size_limit;
-function heapShareInUse() {
+function heapShareInUse(collectAbove) {
   let used = v8.getHeapStatistics().used_heap_size;
-  if (used > 0.6 * HEAP_LIMIT && typeof globalThis.gc === "function") {
+  if (used > collectAbove * HEAP_LIMIT && typeof globalThis.gc === "function") {
     globalThis.gc();
     used = v8.getHeapStatistics().used_heap_size;
   }

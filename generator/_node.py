@@ -115,9 +115,13 @@ class JsonLinesProcess:
         self._process = subprocess.Popen(
             list(argv), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env
         )
+        # Each pump is bound to this process and these channels, so a pump of a previous process
+        # that outlives close()'s join (a restart) cannot write into the new ones.
         self._threads = [
-            threading.Thread(target=self._pump_stdout, name=f"{self.thread_name}-stdout", daemon=True),
-            threading.Thread(target=self._pump_stderr, name=f"{self.thread_name}-stderr", daemon=True),
+            threading.Thread(target=self._pump_stdout, args=(self._process, self._lines),
+                             name=f"{self.thread_name}-stdout", daemon=True),
+            threading.Thread(target=self._pump_stderr, args=(self._process, self._stderr),
+                             name=f"{self.thread_name}-stderr", daemon=True),
         ]
         for thread in self._threads:
             thread.start()
@@ -151,23 +155,23 @@ class JsonLinesProcess:
             process.kill()
         self.close()
 
-    def _pump_stdout(self) -> None:
-        process = self._process
-        assert process is not None and process.stdout is not None
+    @staticmethod
+    def _pump_stdout(process: subprocess.Popen[bytes], lines: queue.Queue[bytes | None]) -> None:
+        assert process.stdout is not None
         try:
             for line in process.stdout:
-                self._lines.put(line)
+                lines.put(line)
         except (OSError, ValueError):
             pass
         finally:
-            self._lines.put(None)
+            lines.put(None)
 
-    def _pump_stderr(self) -> None:
-        process = self._process
-        assert process is not None and process.stderr is not None
+    @staticmethod
+    def _pump_stderr(process: subprocess.Popen[bytes], tail: deque[str]) -> None:
+        assert process.stderr is not None
         try:
             for raw in process.stderr:
-                self._stderr.append(raw.decode("utf-8", "replace").rstrip("\n"))
+                tail.append(raw.decode("utf-8", "replace").rstrip("\n"))
         except (OSError, ValueError):
             pass
 

@@ -25,11 +25,18 @@ def read_patient_bundle(path: Path) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ApplyError("APPLY020", f"cannot read patient bundle {path}: {exc}") from exc
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
         raise ApplyError("APPLY021", f"patient bundle {path} is not valid JSON: {exc.msg} at line {exc.lineno} "
                          f"column {exc.colno}") from exc
+    except ValueError as exc:
+        raise ApplyError("APPLY021", f"patient bundle {path} is not valid JSON: {exc}") from exc
     return check_patient_bundle(document, str(path))
+
+
+def _not_json(constant: str) -> Any:
+    """NaN and Infinity are Python's extension, not JSON (and not FHIR): refuse them."""
+    raise ValueError(f"{constant} is not a JSON number")
 
 
 def check_patient_bundle(document: Any, where: str = "<patient>") -> dict[str, Any]:

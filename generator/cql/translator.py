@@ -319,7 +319,10 @@ class Translator:
     def _restart(self) -> None:
         """A fresh process in place of this one (see RESTART_HEAP_SHARE); results do not depend on it."""
         self.close()
-        self.start()
+        try:
+            self.start()
+        except TranslatorUnavailable as exc:  # it ran a moment ago: a failure now is not "unavailable"
+            raise TranslatorError(f"the translator could not be restarted: {exc}") from exc
         self.restarts += 1
 
 

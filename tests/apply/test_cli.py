@@ -51,6 +51,8 @@ def test_apply_prints_the_bundle_on_stdout(built: Path) -> None:
 
 @pytest.mark.parametrize(("content", "code"), [
     ("{not json", "APPLY021"),
+    ('{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {"resourceType": "Patient", '
+     '"id": "p", "extension": [{"url": "x", "valueDecimal": NaN}]}}]}', "APPLY021"),
     ('{"resourceType": "Patient", "id": "x"}', "APPLY022"),
     ('{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {"resourceType": "Condition"}}]}',
      "APPLY023"),

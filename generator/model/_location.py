@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from pathlib import Path
 
 from generator.diagnostics import SourceLocation
 
-_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
+_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent) + os.sep  # with the separator: not generator-foo/
 
 
 @functools.lru_cache(maxsize=1024)

@@ -7,7 +7,9 @@ temporary sibling folder and swaps it in, so an error leaves `output/` untouched
 
 from __future__ import annotations
 
+import glob
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -57,6 +59,10 @@ def stale_files(built: BuiltGuideline, output_dir: Path) -> list[str]:
     return sorted(p for p in expected.keys() | actual.keys() if expected.get(p) != actual.get(p))
 
 
+#: What follows `.<guideline-id>.` in a staging folder's name: mkdtemp's suffix, or `old` (commit).
+_LEFTOVER = re.compile(r"[a-z0-9_]{8}|old")
+
+
 class StagedOutput:
     """Guideline folders written to temporary siblings as they come, swapped in by `commit`.
 
@@ -83,12 +89,20 @@ class StagedOutput:
     def add(self, built: BuiltGuideline) -> None:
         """Write one guideline's files into its temporary folder."""
         self.output_dir.mkdir(parents=True, exist_ok=True)
+        self._remove_leftovers(built.id)
         tmp = Path(tempfile.mkdtemp(prefix=f".{built.id}.", dir=self.output_dir))
         self._staged.append((tmp, self.output_dir / built.id))
         for rel, data in artifact_files(built).items():
             target = tmp / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+
+    def _remove_leftovers(self, guideline_id: str) -> None:
+        """Staging folders a killed build left behind for this guideline (hidden; never swapped in)."""
+        ours = {tmp for tmp, _ in self._staged}
+        for folder in self.output_dir.glob(f".{glob.escape(guideline_id)}.*"):
+            if folder.is_dir() and folder not in ours and _LEFTOVER.fullmatch(folder.name[len(guideline_id) + 2:]):
+                shutil.rmtree(folder, ignore_errors=True)
 
     def discard(self) -> None:
         for tmp, _ in self._staged:

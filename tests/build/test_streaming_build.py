@@ -368,3 +368,17 @@ def test_staged_output_creates_the_output_folder_only_when_something_is_added(tm
     with StagedOutput(output) as staged:
         assert staged.commit() == []
     assert not output.exists()
+
+
+def test_staging_folders_a_killed_build_left_are_removed(tmp_path: Path, minimal_built: BuiltGuideline) -> None:
+    out = tmp_path / "output"
+    leftovers = [out / ".minimal.abcd_123", out / ".minimal.old"]
+    kept = [out / ".minimal-two.abcd_123", out / ".minimal.not-a-staging-name", out / "minimal-notes"]
+    for folder in leftovers + kept:
+        (folder / "resources").mkdir(parents=True)
+    with StagedOutput(out) as staged:
+        staged.add(minimal_built)
+        assert not any(folder.exists() for folder in leftovers)
+        assert all(folder.exists() for folder in kept)
+        staged.commit()
+    assert (out / "minimal" / "resources").is_dir()

@@ -77,14 +77,12 @@ class StagedOutput:
     def __init__(self, output_dir: Path) -> None:
         self.output_dir = output_dir
         self._staged: list[tuple[Path, Path]] = []
-        self._done = False
 
     def __enter__(self) -> "StagedOutput":
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if not self._done:
-            self.discard()
+        self.discard()  # after commit nothing is staged any more: a no-op
 
     def add(self, built: BuiltGuideline) -> None:
         """Write one guideline's files into its temporary folder."""
@@ -108,7 +106,6 @@ class StagedOutput:
         for tmp, _ in self._staged:
             shutil.rmtree(tmp, ignore_errors=True)
         self._staged.clear()
-        self._done = True
 
     def commit(self) -> list[Path]:
         """Replace each guideline's folder with its staged one; returns the folders written."""
@@ -124,7 +121,6 @@ class StagedOutput:
                 shutil.rmtree(old, ignore_errors=True)
             written.append(final)
         self._staged.clear()
-        self._done = True
         return written
 
 

@@ -7,25 +7,22 @@ folders of the given files; FHIRHelpers 4.0.1 falls back to our generated librar
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import click
 
 from generator.cli._common import reports_errors
 from generator.cql.fhirhelpers import FHIRHELPERS_NAME, FHIRHELPERS_VERSION, fhirhelpers_cql
-from generator.cql.includes import include_closure, included_names
+from generator.cql.declarations import declared_name, include_closure, included_names
 from generator.cql.translator import CqlMessage, Translator, TranslatorError
 from generator.diagnostics import Diagnostic, GeneratorError
 
-_LIBRARY = re.compile(r"^\s*library\s+(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_]*)", re.MULTILINE)
 GENERATED_HELPERS_LABEL = f"<generated {FHIRHELPERS_NAME} {FHIRHELPERS_VERSION}>"
 
 
 def library_name(text: str, path: Path) -> str:
     """The declared library name, else the file stem (the translator reports the same)."""
-    match = _LIBRARY.search(text)
-    return match.group(1).strip('"') if match else path.stem
+    return declared_name(text) or path.stem
 
 
 def _sources(files: tuple[Path, ...]) -> tuple[dict[str, str], dict[str, str], list[str]]:

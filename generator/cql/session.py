@@ -24,6 +24,8 @@ from generator.resolve import ResolvedGuideline
 
 __all__ = ["TranslationSession"]
 
+# Any mention of the word, not `declarations.included_names`: a library wrongly thought to include
+# nothing would be keyed by its own text and could be answered with a stale result.
 _INCLUDE = re.compile(r"\binclude\b")
 
 

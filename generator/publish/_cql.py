@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+from generator.graphs import reachable
+
 _LOCATOR = re.compile(r"^(\d+):(\d+)-(\d+):(\d+)$")
 _QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 
@@ -50,16 +52,12 @@ class LogicIndex:
 
     def closure(self, name: str) -> list[Define]:
         """The define and every define it uses, transitively, in text order."""
-        seen: set[str] = set()
-        todo = [name]
-        while todo:
-            current = todo.pop()
-            if current in seen:
-                continue
-            seen.add(current)
-            found = self.get(current)
-            if found is not None:
-                todo.extend(found.uses)
+
+        def uses(define: str) -> tuple[str, ...]:
+            found = self.get(define)
+            return found.uses if found is not None else ()
+
+        seen = reachable(name, uses)
         return [d for d in self.defines if d.name in seen]
 
 

@@ -12,18 +12,16 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from generator.canonicals import CQF_LIBRARY
-from generator.cql.includes import include_closure, included_names
+from generator.cql.declarations import declared_name, include_closure, included_names
 from generator.diagnostics import Diagnostic, Severity
 from generator.validate._model import Artifact, ValidationOptions, extensions, items, ref_of, split_canonical, walk_actions
 from generator.validate._rules import diag
 
-_LIBRARY_DECL = re.compile(r"^\s*library\s+(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_]*)(?:\s+version\s+'([^']*)')?", re.MULTILINE)
 
 
 @dataclass
@@ -56,8 +54,7 @@ def _cql_libraries(artifacts: list[Artifact], diags: list[Diagnostic]) -> list[_
                 diags.append(diag("cql.bad-content", "content.data is not base64-encoded UTF-8 text", resource=ref_of(res),
                                   path=f"{fp}.data"))
                 continue
-            m = _LIBRARY_DECL.search(text)
-            name = m.group(1).strip('"') if m else None
+            name = declared_name(text)
             libs.append(_Lib(res, fp, text, name))
             if name and isinstance(res.get("name"), str) and res["name"] != name:
                 diags.append(diag("cql.name-mismatch", f"Library.name {res['name']!r} but the CQL declares library {name!r}",

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from generator.diagnostics import Diagnostic
+from generator.graphs import reachable
 from generator.validate._base import _compiled
 from generator.validate._model import Artifact, items, profiles_of, ref_of, split_canonical, walk_actions
 from generator.validate._rules import diag
@@ -29,17 +30,7 @@ def _specs() -> dict[str, ProfileSpec]:
 def ancestors(url: str) -> set[str]:
     """The profile and every profile it derives from, by canonical."""
     specs = _specs()
-    seen: set[str] = set()
-    todo = [url]
-    while todo:
-        u = todo.pop()
-        if u in seen:
-            continue
-        seen.add(u)
-        spec = specs.get(u)
-        if spec is not None:
-            todo.extend(spec.parents)
-    return seen
+    return reachable(url, lambda u: specs[u].parents if u in specs else ())
 
 
 def conforms_claim(resource: dict[str, Any], allowed: tuple[str, ...]) -> bool:

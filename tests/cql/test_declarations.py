@@ -1,8 +1,8 @@
-"""Include closures read from CQL text: what `cpg cql` and the validator send per request."""
+"""Declarations read from CQL text: the library name, and the include closure sent per request."""
 
 from __future__ import annotations
 
-from generator.cql.includes import include_closure, included_names
+from generator.cql.declarations import declared_name, include_closure, included_names
 
 
 def test_included_names_in_every_spelling() -> None:
@@ -26,3 +26,9 @@ def test_the_closure_follows_includes_and_ignores_unknown_names() -> None:
     assert sorted(include_closure("Base", sources)) == ["Base"]
     cyclic = {"A": "library A\ninclude B\n", "B": "library B\ninclude A\n"}
     assert sorted(include_closure("A", cyclic)) == ["A", "B"]
+
+
+def test_declared_name_with_or_without_quotes_and_version() -> None:
+    assert declared_name("// header\nlibrary VCF version '1.0.0'\n") == "VCF"
+    assert declared_name('library "My Logic"\nusing FHIR\n') == "My Logic"
+    assert declared_name("define X: true\n") is None

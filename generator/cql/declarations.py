@@ -1,0 +1,38 @@
+"""What a CQL library declares about itself, read from its text (no translation needed).
+
+Why: callers need a library's name before translating it (`cpg cql` names results by it, the
+validator compares it with `Library.name`), and the translator keeps every library of one
+request in memory, so callers with many libraries (`cpg cql`, the validator's CQL layer) send
+each library with only what it includes, directly or not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from generator.graphs import reachable
+
+#: `library Name` or `library "Name"`, optionally followed by `version '…'`.
+LIBRARY = re.compile(r"^\s*library\s+(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_]*)(?:\s+version\s+'([^']*)')?", re.MULTILINE)
+
+#: `include Name`, `include "Name"` or `include Namespace.Name`, at the start of a line or after a
+#: block comment that ends on the same line.
+INCLUDE = re.compile(r"(?:^|\*/)[ \t]*include\s+(\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_.]*)", re.MULTILINE)
+
+
+def declared_name(text: str) -> str | None:
+    """The name in the library's `library` declaration, if it has one."""
+    match = LIBRARY.search(text)
+    return match.group(1).strip('"') if match else None
+
+
+def included_names(text: str) -> list[str]:
+    """Library names `text` includes (the last part of a qualified name), in order."""
+    return [match.group(1).strip('"').split(".")[-1] for match in INCLUDE.finditer(text)]
+
+
+def include_closure(name: str, sources: Mapping[str, str]) -> dict[str, str]:
+    """`name` and the libraries it includes, directly or not, among `sources` (name -> CQL)."""
+    wanted = reachable(name, lambda library: [n for n in included_names(sources[library]) if n in sources])
+    return {n: text for n, text in sources.items() if n in wanted}

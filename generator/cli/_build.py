@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from generator.cli._common import print_diagnostics, reports_errors
 from generator.cql.translator import EarlyTranslator
 from generator.diagnostics import Diagnostic, DiagnosticBag, GeneratorError, summary
+
+if TYPE_CHECKING:
+    from generator.apply._engine import Engine
+    from generator.apply._scenarios import ScenarioOutcome
+    from generator.compile import BuiltGuideline
 
 
 @click.command()
@@ -31,13 +38,14 @@ def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool,
 
     bag = DiagnosticBag()
     stale: dict[str, list[str]] = {}
-    with StagedOutput(output_dir) as staged:
+    with StagedOutput(output_dir) as staged, _ScenarioRunner() as scenarios:
         # Each guideline is written (or compared) as soon as it is checked, then let go.
         for built in compile_each(definitions_dir, bag, translator=translator, validate=validate):
+            outcomes = scenarios.run(built, bag)
             if check:
-                stale[built.id] = stale_files(built, output_dir)
+                stale[built.id] = stale_files(built, output_dir, scenario_outcomes=outcomes)
             else:
-                staged.add(built)
+                staged.add(built, scenario_outcomes=outcomes)
         if bag.has_errors:
             raise GeneratorError(bag.items)  # leaving the block discards what was staged
         print_diagnostics(bag.items, show_summary=False)
@@ -57,3 +65,35 @@ def _report_stale(stale: dict[str, list[str]], output_dir: Path, diagnostics: li
         click.echo("output/ is not current: run `cpg build`", err=True)
         raise click.exceptions.Exit(1)
     click.echo(f"output is current ({len(stale)} guideline(s); {summary(diagnostics)})")
+
+
+class _ScenarioRunner:
+    """Runs each built guideline's scenarios for its site, on one engine started at first need."""
+
+    def __init__(self) -> None:
+        self._stack = contextlib.ExitStack()
+        self._engine: Engine | None = None
+
+    def __enter__(self) -> "_ScenarioRunner":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def run(self, built: BuiltGuideline, bag: DiagnosticBag) -> list[ScenarioOutcome]:
+        from generator.apply._engine import Engine, EngineError
+        from generator.publish._scenario_results import ScenarioRunError, run_build_scenarios, scenario_diagnostics
+
+        if not built.resolved.scenarios:
+            return []
+        try:
+            if self._engine is None:
+                self._engine = self._stack.enter_context(Engine())
+            outcomes = run_build_scenarios(built, self._engine)
+        except (EngineError, ScenarioRunError) as exc:
+            # The site shows every scenario's result, so a build with scenarios needs the engine.
+            raise GeneratorError([Diagnostic("TEST021", f"the scenarios of '{built.id}' could not run: {exc}",
+                                             location=built.resolved.guideline.location)],
+                                 exit_code=2 if isinstance(exc, EngineError) else 1) from exc
+        bag.extend(scenario_diagnostics(outcomes))
+        return outcomes

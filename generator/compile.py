@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.cql.cache import CachedTranslator
 from generator.cql.phase import CompiledLogic, compile_logic
 from generator.cql.session import TranslationSession
 from generator.cql.translator import EarlyTranslator, Translator
@@ -53,7 +54,7 @@ LOOKAHEAD = 2
 
 
 def compile_each(definitions_dir: Path, bag: DiagnosticBag, *,
-                 translator: Translator | EarlyTranslator | None = None,
+                 translator: Translator | EarlyTranslator | CachedTranslator | None = None,
                  validate: bool = True) -> Iterator[BuiltGuideline]:
     """Yield each guideline under `definitions_dir` once it is built and checked; findings go to `bag`.
 

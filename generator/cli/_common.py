@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from generator.diagnostics import Diagnostic, GeneratorError, Severity, summary
+
+if TYPE_CHECKING:
+    from generator.cql.cache import CachedTranslator
+    from generator.cql.translator import EarlyTranslator
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,6 +35,7 @@ class LazyGroup(click.Group):
         "cql": "generator.cli._cql:cql",
         "apply": "generator.cli._apply:apply_command",
         "test": "generator.cli._apply:test_command",
+        "cache": "generator.cli._cache:cache_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -101,3 +107,14 @@ def exit_for(diagnostics: list[Diagnostic]) -> int:
 
 
 __all__ = ["main", "print_diagnostics", "reports_errors", "exit_for"]
+
+
+def translator_for(no_cache: bool) -> "EarlyTranslator | CachedTranslator":
+    """The translator a command uses: the on-disk translation cache in front of Node, or (with
+    `--no-cache`, or CPG_NO_CACHE=1) Node alone, started at once on a thread."""
+    from generator.cql.cache import CachedTranslator
+    from generator.cql.translator import EarlyTranslator
+
+    if no_cache or os.environ.get("CPG_NO_CACHE") == "1":
+        return EarlyTranslator()
+    return CachedTranslator()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import importlib
 import os
+import sys
+import time
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -118,3 +120,33 @@ def translator_for(no_cache: bool) -> "EarlyTranslator | CachedTranslator":
     if no_cache or os.environ.get("CPG_NO_CACHE") == "1":
         return EarlyTranslator()
     return CachedTranslator()
+
+
+class ProgressLine:
+    """"applied 1200 (3 failed)" rewritten in place on stderr, only when stderr is a terminal.
+
+    One convention for every long command: progress never goes to a pipe or a log, so output
+    stays clean for machines; at most ~10 redraws a second.
+    """
+
+    def __init__(self, verb: str, total: int | None = None) -> None:
+        self.verb = verb
+        self.total = total
+        self.enabled = sys.stderr.isatty()
+        self._last = 0.0
+
+    def update(self, done: int, failed: int = 0) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.1:
+            return
+        self._last = now
+        of = f"/{self.total}" if self.total is not None else ""
+        sys.stderr.write(f"\r{self.verb} {done}{of}" + (f" ({failed} failed)" if failed else "") + " ")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()

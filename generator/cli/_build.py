@@ -8,7 +8,7 @@ import click
 
 from generator.cli._common import print_diagnostics, reports_errors, translator_for
 from generator.cql.cache import CachedTranslator
-from generator.cql.translator import EarlyTranslator
+from generator.cql.pool import TranslatorPool
 from generator.diagnostics import Diagnostic, DiagnosticBag, GeneratorError, summary
 
 
@@ -20,15 +20,18 @@ from generator.diagnostics import Diagnostic, DiagnosticBag, GeneratorError, sum
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if output/ differs from what the definitions produce.")
 @click.option("--no-validate", is_flag=True, help="Skip the CHECK phase (the validator).")
 @click.option("--no-cache", is_flag=True, help="Translate every library again instead of reusing cached translations.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Translator processes (default: one per core, at most 4; started only when needed).")
 @reports_errors
-def build(definitions_dir: Path, output_dir: Path, check: bool, no_validate: bool, no_cache: bool) -> None:
+def build(definitions_dir: Path, output_dir: Path, check: bool, no_validate: bool, no_cache: bool,
+          jobs: int | None) -> None:
     """Compile every guideline under DEFINITIONS into OUTPUT/<guideline-id>/."""
-    with translator_for(no_cache) as translator:  # Node starts now (if it may be needed), while modules import
+    with translator_for(no_cache, jobs) as translator:  # Node starts now (if it may be needed), while modules import
         _build(definitions_dir, output_dir, check, not no_validate, translator)
 
 
 def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool,
-           translator: EarlyTranslator | CachedTranslator) -> None:
+           translator: TranslatorPool | CachedTranslator) -> None:
     from generator.compile import compile_each
     from generator.write import StagedOutput, stale_files
 

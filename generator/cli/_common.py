@@ -17,7 +17,7 @@ from generator.diagnostics import Diagnostic, GeneratorError, Severity, summary
 
 if TYPE_CHECKING:
     from generator.cql.cache import CachedTranslator
-    from generator.cql.translator import EarlyTranslator
+    from generator.cql.pool import TranslatorPool
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -111,15 +111,17 @@ def exit_for(diagnostics: list[Diagnostic]) -> int:
 __all__ = ["main", "print_diagnostics", "reports_errors", "exit_for"]
 
 
-def translator_for(no_cache: bool) -> "EarlyTranslator | CachedTranslator":
-    """The translator a command uses: the on-disk translation cache in front of Node, or (with
-    `--no-cache`, or CPG_NO_CACHE=1) Node alone, started at once on a thread."""
+def translator_for(no_cache: bool, jobs: int | None = None) -> "TranslatorPool | CachedTranslator":
+    """The translator a command uses: the on-disk translation cache in front of up to `jobs` Node
+    translators (default: one per core), or (with `--no-cache`, or CPG_NO_CACHE=1) the translators
+    alone, the first started at once on a thread."""
     from generator.cql.cache import CachedTranslator
-    from generator.cql.translator import EarlyTranslator
+    from generator.cql.pool import TranslatorPool, default_jobs
 
+    jobs = jobs or default_jobs()
     if no_cache or os.environ.get("CPG_NO_CACHE") == "1":
-        return EarlyTranslator()
-    return CachedTranslator()
+        return TranslatorPool(jobs)
+    return CachedTranslator(jobs=jobs)
 
 
 class ProgressLine:

@@ -26,13 +26,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from generator.cql.pool import TranslatorPool
 from generator.cql.translator import (
     DEFAULT_OPTIONS,
     SCRIPT,
     CqlMessage,
-    EarlyTranslator,
     Translation,
-    Translator,
     TranslatorUnavailable,
     find_node_modules,
 )
@@ -184,33 +183,25 @@ def _digest(body: str) -> str:
 class CachedTranslator:
     """`Translator.translate` answered from a `TranslationCache`; Node is started only on a miss.
 
-    `early`: start Node at once on a thread (as `EarlyTranslator` does) because a miss is likely;
-    by default only when the cache holds nothing yet. Results are the translator's own, byte for
-    byte: the cache stores the ELM text the translator produced and its messages.
+    Misses go to a `TranslatorPool` of up to `jobs` processes. `early`: start one at once on a
+    thread because a miss is likely; by default only when the cache holds nothing yet. Results are
+    the translator's own, byte for byte: the cache stores the ELM text it produced and its messages.
+    Safe to call from several threads (the build translates ahead on `jobs` threads).
     """
 
-    def __init__(self, cache: TranslationCache | None = None, *, translator: Translator | None = None,
-                 early: bool | None = None) -> None:
+    def __init__(self, cache: TranslationCache | None = None, *, jobs: int = 1, early: bool | None = None) -> None:
         self.cache = cache if cache is not None else TranslationCache()
-        self.options = (translator.options if translator is not None else DEFAULT_OPTIONS)
-        self._translator = translator
-        self._early: EarlyTranslator | None = None
+        self.options = DEFAULT_OPTIONS
+        self.jobs = max(1, jobs)
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
-        if early if early is not None else not self.cache.has_entries():
-            self._early = EarlyTranslator(self._translator)
+        self._pool = TranslatorPool(self.jobs, early=early if early is not None else not self.cache.has_entries())
 
     @property
     def started(self) -> bool:
         """Whether a Node translator was started (a fully cached build starts none)."""
-        return self._early is not None
-
-    def _running(self) -> Translator:
-        with self._lock:
-            if self._early is None:
-                self._early = EarlyTranslator(self._translator)
-        return self._early.get()
+        return self._pool.started > 0
 
     def get(self) -> "CachedTranslator":
         """Itself: lets it stand where an `EarlyTranslator` is awaited."""
@@ -225,7 +216,7 @@ class CachedTranslator:
         try:
             fingerprint = toolchain_fingerprint(find_node_modules())
         except TranslatorUnavailable:
-            return self._running().translate(libraries, names, timeout=timeout)  # raises the clear message
+            return self._pool.translate(libraries, names, timeout=timeout)  # raises the clear message
         keys = {name: TranslationCache.key(fingerprint, self.options, name, libraries) for name in names}
         results: dict[str, Translation] = {}
         for name in names:
@@ -233,18 +224,18 @@ class CachedTranslator:
             if found is not None:
                 results[name] = found
         missing = [name for name in names if name not in results]
-        self.hits += len(names) - len(missing)
-        self.misses += len(missing)
+        with self._lock:
+            self.hits += len(names) - len(missing)
+            self.misses += len(missing)
         if missing:
-            translated = self._running().translate(libraries, missing, timeout=timeout)
+            translated = self._pool.translate(libraries, missing, timeout=timeout)
             for name in missing:
                 self.cache.put(keys[name], translated[name])
             results.update(translated)
         return {name: results[name] for name in names}
 
     def close(self) -> None:
-        if self._early is not None:
-            self._early.close()
+        self._pool.close()
 
     def __enter__(self) -> "CachedTranslator":
         return self

@@ -15,7 +15,7 @@ from typing import Any
 
 from generator.apply._artifacts import ApplyError
 
-__all__ = ["read_patient_bundle", "check_patient_bundle", "patient_of", "execution_datetime"]
+__all__ = ["read_patient_bundle", "parse_patient_bundle", "check_patient_bundle", "patient_of", "execution_datetime"]
 
 
 def read_patient_bundle(path: Path) -> dict[str, Any]:
@@ -24,14 +24,19 @@ def read_patient_bundle(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ApplyError("APPLY020", f"cannot read patient bundle {path}: {exc}") from exc
+    return parse_patient_bundle(text, str(path))
+
+
+def parse_patient_bundle(text: str, where: str) -> dict[str, Any]:
+    """Parse and check one patient Bundle's JSON text (a file, or one line of an NDJSON file)."""
     try:
         document = json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as exc:
-        raise ApplyError("APPLY021", f"patient bundle {path} is not valid JSON: {exc.msg} at line {exc.lineno} "
+        raise ApplyError("APPLY021", f"patient bundle {where} is not valid JSON: {exc.msg} at line {exc.lineno} "
                          f"column {exc.colno}") from exc
     except ValueError as exc:
-        raise ApplyError("APPLY021", f"patient bundle {path} is not valid JSON: {exc}") from exc
-    return check_patient_bundle(document, str(path))
+        raise ApplyError("APPLY021", f"patient bundle {where} is not valid JSON: {exc}") from exc
+    return check_patient_bundle(document, where)
 
 
 def _not_json(constant: str) -> Any:

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from generator.cli._common import print_diagnostics, reports_errors
-from generator.cql.translator import EarlyTranslator
+from generator.cli._common import print_diagnostics, reports_errors, translator_for
+from generator.cql.cache import CachedTranslator
+from generator.cql.pool import TranslatorPool
 from generator.diagnostics import Diagnostic, DiagnosticBag, GeneratorError, summary
 
 if TYPE_CHECKING:
@@ -25,14 +26,19 @@ if TYPE_CHECKING:
               show_default=True, help="Where built artifacts go.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if output/ differs from what the definitions produce.")
 @click.option("--no-validate", is_flag=True, help="Skip the CHECK phase (the validator).")
+@click.option("--no-cache", is_flag=True, help="Translate every library again instead of reusing cached translations.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Translator processes (default: one per core, at most 4; started only when needed).")
 @reports_errors
-def build(definitions_dir: Path, output_dir: Path, check: bool, no_validate: bool) -> None:
+def build(definitions_dir: Path, output_dir: Path, check: bool, no_validate: bool, no_cache: bool,
+          jobs: int | None) -> None:
     """Compile every guideline under DEFINITIONS into OUTPUT/<guideline-id>/."""
-    with EarlyTranslator() as translator:  # Node starts now, while the pipeline's modules import
+    with translator_for(no_cache, jobs) as translator:  # Node starts now (if it may be needed), while modules import
         _build(definitions_dir, output_dir, check, not no_validate, translator)
 
 
-def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool, translator: EarlyTranslator) -> None:
+def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool,
+           translator: TranslatorPool | CachedTranslator) -> None:
     from generator.compile import compile_each
     from generator.write import StagedOutput, stale_files
 

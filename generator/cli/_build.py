@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +14,6 @@ from generator.cql.pool import TranslatorPool
 from generator.diagnostics import Diagnostic, DiagnosticBag, GeneratorError, summary
 
 if TYPE_CHECKING:
-    from generator.apply._engine import Engine
     from generator.apply._scenarios import ScenarioOutcome
     from generator.compile import BuiltGuideline
 
@@ -74,27 +73,35 @@ def _report_stale(stale: dict[str, list[str]], output_dir: Path, diagnostics: li
 
 
 class _ScenarioRunner:
-    """Runs each built guideline's scenarios for its site, on one engine started at first need."""
+    """Runs each built guideline's scenarios for its site, on one engine for the whole build.
+
+    The engine (Node) starts on a thread as the build begins, so its start-up overlaps loading
+    and translating instead of following them; it is waited for when the first guideline with
+    scenarios is built (and closed unused when no guideline has any).
+    """
 
     def __init__(self) -> None:
-        self._stack = contextlib.ExitStack()
-        self._engine: Engine | None = None
+        from generator.apply._engine import Engine
+
+        self._engine = Engine()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cpg-engine-start")
+        self._started = self._pool.submit(self._engine.start)
 
     def __enter__(self) -> "_ScenarioRunner":
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._stack.close()
+        self._pool.shutdown(wait=True)
+        self._engine.close()
 
     def run(self, built: BuiltGuideline, bag: DiagnosticBag) -> list[ScenarioOutcome]:
-        from generator.apply._engine import Engine, EngineError
+        from generator.apply._engine import EngineError
         from generator.publish._scenario_results import ScenarioRunError, run_build_scenarios, scenario_diagnostics
 
         if not built.resolved.scenarios:
             return []
         try:
-            if self._engine is None:
-                self._engine = self._stack.enter_context(Engine())
+            self._started.result()
             outcomes = run_build_scenarios(built, self._engine)
         except (EngineError, ScenarioRunError) as exc:
             # The site shows every scenario's result, so a build with scenarios needs the engine.

@@ -11,7 +11,8 @@ from pathlib import Path
 import click
 
 from generator.apply import Applier, ApplyError, Artifacts, Engine, EngineError, load_artifacts, read_patient_bundle
-from generator.apply._scenarios import ScenarioOutcome, format_table, run_scenarios
+from generator.apply._scenarios import ScenarioOutcome, format_explanations, format_failures, format_table, run_scenarios
+from generator.apply.explain import format_explanation
 from generator.cli._common import reports_errors
 from generator.diagnostics import DiagnosticBag, GeneratorError
 from generator.jsonfmt import dump_json_text
@@ -47,8 +48,12 @@ def _start_engine() -> Engine:
               help="Write the result Bundle here instead of stdout.")
 @click.option("--output", "output_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
               help="Where built guidelines live (for GUIDELINE given as an id).")
+@click.option("--explain", is_flag=True,
+              help="Also print every feature's value and why each recommendation did or did not apply "
+                   "(to stderr when the Bundle goes to stdout).")
 @reports_errors
-def apply_command(guideline: str, patient_path: Path, date: str | None, out_path: Path | None, output_dir: Path) -> None:
+def apply_command(guideline: str, patient_path: Path, date: str | None, out_path: Path | None, output_dir: Path,
+                  explain: bool) -> None:
     """Apply GUIDELINE's pathway to one patient and print the resulting Bundle (CPG $apply).
 
     GUIDELINE is a guideline id built under OUTPUT, or a path to a built folder, a Bundle or a
@@ -72,6 +77,8 @@ def apply_command(guideline: str, patient_path: Path, date: str | None, out_path
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(text, encoding="utf-8")
         click.echo(f"wrote {out_path} ({summary})")
+    if explain and result.explanation is not None:
+        click.echo(format_explanation(result.explanation), err=out_path is None)
 
 
 def _loaded(definitions_dir: Path, wanted: str | None) -> list[LoadedGuideline]:
@@ -103,8 +110,10 @@ def _fresh_artifacts(definitions_dir: Path) -> dict[str, Artifacts]:
 @click.option("--output", "output_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
               help="Where built guidelines live.")
 @click.option("--fresh", is_flag=True, help="Compile the definitions in memory instead of using OUTPUT.")
+@click.option("--explain", is_flag=True,
+              help="For every scenario, print each feature's value and why each recommendation did or did not apply.")
 @reports_errors
-def test_command(guideline: str | None, definitions_dir: Path, output_dir: Path, fresh: bool) -> None:
+def test_command(guideline: str | None, definitions_dir: Path, output_dir: Path, fresh: bool, explain: bool) -> None:
     """Run the scenarios of GUIDELINE (default: every guideline) through $apply; exit 1 on any failure."""
     loaded = [item for item in _loaded(definitions_dir, guideline) if item.guideline.scenarios]
     if not loaded:
@@ -128,6 +137,11 @@ def test_command(guideline: str | None, definitions_dir: Path, output_dir: Path,
     finally:
         engine.close()
     click.echo(format_table(outcomes))
+    failures = format_failures(outcomes)
+    if failures:
+        click.echo("\n" + failures)
+    if explain:
+        click.echo("\n" + format_explanations(outcomes))
     failed = [o for o in outcomes if not o.passed]
     if failed:
         raise click.exceptions.Exit(1)

@@ -191,3 +191,44 @@ def test_scenarios_pass(built: Any, applier: Applier) -> None:
     (loaded,) = load_definitions(DEFINITIONS, bag)
     outcomes = run_scenarios("actionsdemo", loaded.guideline.scenarios, loaded.package_dir, applier)
     assert [o.passed for o in outcomes] == [True, True, True], [o.detail for o in outcomes]
+
+
+# -- the CLI: --explain and failing scenarios --------------------------------------------------
+
+def cli(*args: str) -> Any:
+    from click.testing import CliRunner
+
+    from generator.cli import main
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_cpg_apply_explain(built: Any, tmp_path: Path) -> None:
+    bundle = {"resourceType": "Bundle", "type": "collection",
+              "entry": [{"resource": r} for r in built.resources]}
+    artifacts = tmp_path / "artifacts.json"
+    artifacts.write_text(json.dumps(bundle))
+    result = cli("apply", str(artifacts), "--patient", str(PACKAGE / "patients" / "acute-adult-low-crcl.json"),
+                 "--date", DATE, "--explain")
+    assert result.exit_code == 0, result.stderr
+    json.loads(result.stdout)  # stdout stays the Bundle alone
+    assert "    Low Creatinine Clearance  true" in result.stderr
+    assert "no       urgent-referral: Low Creatinine Clearance = true" in result.stderr
+
+
+def test_failing_scenario_shows_expected_actual_and_deciding_features(tmp_path: Path) -> None:
+    import shutil
+    copy = tmp_path / "defs"
+    shutil.copytree(DEFINITIONS, copy)
+    init = copy / "actionsdemo" / "__init__.py"
+    # Wrongly expect the referral for the patient with low creatinine clearance.
+    init.write_text(init.read_text().replace('present=["follow-up", "analgesic-choice"',
+                                             'present=["urgent-referral", "follow-up", "analgesic-choice"'))
+    result = cli("test", "actionsdemo", "--definitions", str(copy), "--fresh")
+    assert result.exit_code == 1
+    assert "actionsdemo/acute-adult-low-crcl failed:" in result.stdout
+    assert "  actually applicable: follow-up, analgesic-choice, bracing-no-recommendation" in result.stdout
+    assert ("  expected but not applicable: urgent-referral (decided by Low Creatinine Clearance = true)"
+            in result.stdout)
+    explained = cli("test", "actionsdemo", "--definitions", str(DEFINITIONS), "--fresh", "--explain")
+    assert explained.exit_code == 0
+    assert explained.stdout.count("  features:") == 3

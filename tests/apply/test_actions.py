@@ -232,3 +232,13 @@ def test_failing_scenario_shows_expected_actual_and_deciding_features(tmp_path: 
     explained = cli("test", "actionsdemo", "--definitions", str(DEFINITIONS), "--fresh", "--explain")
     assert explained.exit_code == 0
     assert explained.stdout.count("  features:") == 3
+
+
+def test_narrative_shows_priority_timing_and_selection(by_id: dict[str, dict[str, Any]]) -> None:
+    assert "<b>Priority</b>: urgent · <b>When</b>: immediately" in by_id["PlanDefinition/urgent-referral"]["text"]["div"]
+    follow_up = by_id["PlanDefinition/follow-up"]["text"]["div"]
+    assert "<b>When</b>: 4 weeks to 6 weeks after it applies" in follow_up
+    assert "<b>When</b>: 2 days after-start action follow-up-1" in follow_up
+    assert "<b>Select</b>: exactly-one" in by_id["PlanDefinition/analgesic-choice"]["text"]["div"]
+    assert "<tr><th>Timing</th><td>for 4 weeks from fracture identification</td></tr>" in \
+        by_id["ActivityDefinition/calcitonin-course"]["text"]["div"]

@@ -256,7 +256,15 @@ class ApplyResult:
     patient_id: str
     bundle: dict[str, Any]
     applicable: list[str] = field(default_factory=list)
-    explanation: Explanation | None = None
+    _values: PatientValues | None = field(default=None, repr=False)
+    _explainer: Explainer | None = field(default=None, repr=False)
+
+    @property
+    def explanation(self) -> Explanation | None:
+        """Every feature's value and why each recommendation did or did not apply (computed on demand)."""
+        if self._explainer is None or self._values is None:
+            return None
+        return self._explainer.explain(self._values, self.patient_id, self.applicable)
 
 
 _SEGMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?$")
@@ -523,6 +531,4 @@ def realize(plan: CompiledPlan, values: PatientValues, patient_id: str, moment: 
     recommendations = {rec.canonical: rec.id for rec in plan.recommendations()}
     applicable = [recommendations[r["instantiatesCanonical"][0]] for r in resources
                   if r["resourceType"] == "RequestGroup" and r["instantiatesCanonical"][0] in recommendations]
-    applicable = list(dict.fromkeys(applicable))
-    explanation = plan.explainer.explain(values, patient_id, applicable) if plan.explainer is not None else None
-    return ApplyResult(patient_id, bundle, applicable, explanation)
+    return ApplyResult(patient_id, bundle, list(dict.fromkeys(applicable)), values, plan.explainer)

@@ -82,6 +82,7 @@ class Explainer:
                 order.append(key)
         self.rules = [_Rule(rid, title, lib, define, (self._statements.get((lib, define)) or {}).get("expression"))
                       for rid, title, lib, define in rules]
+        self._by_rec = {r.rec_id: r for r in self.rules}
         applicability = {(r.library, r.define) for r in self.rules}
         reached: set[tuple[str, str]] = set()
         for rule in self.rules:
@@ -118,7 +119,7 @@ class Explainer:
 
     def why(self, values: PatientValues, rec_id: str) -> RecommendationWhy | None:
         """One recommendation's deciding features (as if it applies: used for the proposal's reason)."""
-        rule = next((r for r in self.rules if r.rec_id == rec_id), None)
+        rule = self._by_rec.get(rec_id)
         return None if rule is None else self._why(rule, values, True)
 
     def _why(self, rule: _Rule, values: PatientValues, applies: bool) -> RecommendationWhy:

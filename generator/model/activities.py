@@ -4,7 +4,7 @@ Besides what to do (`Medication`, `Service`, `Communication`), an activity says 
 (`Priority`) and when (`Timing`: `immediately()`, `at(...)`, `lasting(...)`); a `Choice` groups
 alternatives with a CPG selection behaviour; `NoRecommendation` publishes an inconclusive-evidence
 statement as guidance to the clinician, never as an order. Wrong types stop at the author's line
-(RULE030-RULE036, `ModelError`).
+(RULE030-RULE035, `ModelError`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,16 @@ from generator.diagnostics import SourceLocation
 from generator.model._errors import ModelError
 from generator.model._location import caller_location
 from generator.model.terminology import Code, Duration, Quantity, ValueSet
+
+#: code -> what it checks, for the activity vocabulary (raised at construction as ModelError).
+ACTIVITY_RULES: dict[str, str] = {
+    "RULE030": "priority is a Priority, a service category is known, do_not_perform is a bool",
+    "RULE031": "a timing is immediately()/at()/lasting() or the source's words; offsets are durations, windows ordered",
+    "RULE032": "a Choice holds at least two activities and its select is a Selection",
+    "RULE033": "then= holds activities and Choice groups only",
+    "RULE034": "a NoRecommendation names its subject in words, stands alone, and has no direction or strength",
+    "RULE035": "a timing after= another activity names an activity of the same recommendation",
+}
 
 #: THO communication-category (the example binding of R4 CommunicationRequest.category).
 COMMUNICATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/communication-category"
@@ -246,7 +256,7 @@ class NoRecommendation(Activity):
 
     Published as a CPG communication activity (a CommunicationRequest of category `notification`
     whose payload is the statement), never as an order for X: `about` is X in words, not an activity.
-    The recommendation holding it may carry no direction or strength (RULE035).
+    The recommendation holding it may carry no direction or strength (RULE034).
     """
 
     about: str = ""
@@ -262,13 +272,13 @@ class NoRecommendation(Activity):
     def __post_init__(self) -> None:
         super().__post_init__()
         if isinstance(self.about, Activity):
-            raise ModelError("RULE035", "NoRecommendation(about=...) names the thing in words; passing an activity "
+            raise ModelError("RULE034", "NoRecommendation(about=...) names the thing in words; passing an activity "
                              "would publish an order for it", self.location)
         if not isinstance(self.about, str) or not self.about.strip():
-            raise ModelError("RULE035", "NoRecommendation needs about='what there is no recommendation for'",
+            raise ModelError("RULE034", "NoRecommendation needs about='what there is no recommendation for'",
                              self.location)
         if self.do_not_perform:
-            raise ModelError("RULE035", "NoRecommendation is neither for nor against; do_not_perform does not apply",
+            raise ModelError("RULE034", "NoRecommendation is neither for nor against; do_not_perform does not apply",
                              self.location)
         if self.code is None:
             self.code = Code(COMMUNICATION_CATEGORY, "notification", "Notification")

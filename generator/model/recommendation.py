@@ -82,18 +82,18 @@ class Recommendation:
         self._check_relative_timing()
 
     def _check_no_recommendation(self) -> None:
-        """A "no recommendation" statement stands alone and takes no side (RULE035)."""
+        """A "no recommendation" statement stands alone and takes no side (RULE034)."""
         if not any(isinstance(a, NoRecommendation) for a in self.activities):
             return
         if len(self.activities) > 1:
-            raise ModelError("RULE035", f"recommendation '{self.id}': a NoRecommendation stands alone; "
+            raise ModelError("RULE034", f"recommendation '{self.id}': a NoRecommendation stands alone; "
                              "do not mix it with activities to perform", self.location)
         if self.direction is not None or self.strength is not None:
-            raise ModelError("RULE035", f"recommendation '{self.id}' states no recommendation, so it has no "
+            raise ModelError("RULE034", f"recommendation '{self.id}' states no recommendation, so it has no "
                              "direction or strength", self.location)
 
     def _check_relative_timing(self) -> None:
-        """`at(..., after=activity)` must name another activity of this recommendation (RULE036)."""
+        """`at(..., after=activity)` must name another activity of this recommendation (RULE035)."""
         mine = self.activities
         for activity in mine:
             timing = activity.timing
@@ -101,7 +101,7 @@ class Recommendation:
             if anchor is None:
                 continue
             if anchor is activity or not any(anchor is other for other in mine):
-                raise ModelError("RULE036", f"recommendation '{self.id}': the timing of "
+                raise ModelError("RULE035", f"recommendation '{self.id}': the timing of "
                                  f"'{activity.title or activity.id}' is relative to an activity that is not "
                                  "another activity of this recommendation", getattr(timing, "location", None)
                                  or self.location)

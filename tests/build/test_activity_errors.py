@@ -1,4 +1,4 @@
-"""Activity vocabulary mistakes stop at the author's line with a stable code (RULE030-RULE036)."""
+"""Activity vocabulary mistakes stop at the author's line with a stable code (RULE030-RULE035)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from generator.compile import compile_definitions
+from generator.model.activities import ACTIVITY_RULES
 
 HEADER = '''\
 from generator import (SNOMED, RXNORM, Choice, Citation, Direction, Feature, Guideline, Medication, NoRecommendation,
@@ -68,17 +69,17 @@ CASES = {
     "then= holds text": ('THEN = ["an MRI"]\nrec0 = Recommendation("x", title="X", then=THEN)  # <-\n', "RULE033",
                          "activities or Choice"),
     "no recommendation about an activity": ('THEN = NoRecommendation(about=Service(title="MRI", code=MRI))  # <-\n',
-                                            "RULE035", "order"),
+                                            "RULE034", "order"),
     "no recommendation with a direction": (
         'rec0 = Recommendation("x", title="X", then=NoRecommendation(about="bracing"), direction=Direction.FOR)  # <-\n'
-        'THEN = None\n', "RULE035", "no direction"),
+        'THEN = None\n', "RULE034", "no direction"),
     "no recommendation mixed with an order": (
         'rec0 = Recommendation("x", title="X", then=[NoRecommendation(about="bracing"), Service(code=MRI)])  # <-\n'
-        'THEN = None\n', "RULE035", "stands alone"),
+        'THEN = None\n', "RULE034", "stands alone"),
     "timing after a foreign activity": (
         'other = Service(title="Other", code=MRI)\n'
         'THEN = Service(title="MRI", code=MRI, timing=at(days(2), after=other))  # <-\n'
-        'rec0 = Recommendation("x", title="X", then=THEN)\n', "RULE036", "not another activity"),
+        'rec0 = Recommendation("x", title="X", then=THEN)\n', "RULE035", "not another activity"),
 }
 
 
@@ -88,3 +89,7 @@ def test_mistake_is_reported_at_the_author_line(case: str, tmp_path: Path, monke
     found, (where, *messages) = located_errors(tmp_path, monkeypatch, body)
     assert found == [(code, where)], messages
     assert words in messages[0]
+
+
+def test_every_activity_rule_has_a_case() -> None:
+    assert {code for _, code, _ in CASES.values()} == set(ACTIVITY_RULES)

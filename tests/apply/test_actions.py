@@ -112,6 +112,13 @@ def test_choice_is_an_action_group_with_one_definition_per_drug(by_id: dict[str,
         assert len(product["coding"]) == 1  # one drug per request, never drugs as codings of one concept
 
 
+def test_a_drug_class_is_named_by_its_value_set_never_as_several_codings(by_id: dict[str, dict[str, Any]]) -> None:
+    product = by_id["ActivityDefinition/nsaid-class"]["productCodeableConcept"]
+    assert product == {"extension": [{"url": "http://hl7.org/fhir/StructureDefinition/valueset-reference",
+                                      "valueUri": "http://example.org/fhir/actionsdemo/ValueSet/nsaids"}],
+                       "text": "NSAID"}
+
+
 def test_no_recommendation_is_guidance_not_an_order(by_id: dict[str, dict[str, Any]]) -> None:
     ad = by_id["ActivityDefinition/bracing-no-recommendation"]
     assert ad["kind"] == "CommunicationRequest" and ad["doNotPerform"] is False
@@ -162,7 +169,7 @@ def test_no_recommendation_yields_only_a_message_to_the_clinician(applier: Appli
 def test_every_proposal_records_why_it_was_proposed(applier: Applier) -> None:
     out, _ = applied(applier, "acute-adult")
     proposals = [r for r in out if r["resourceType"] in ("ServiceRequest", "MedicationRequest", "CommunicationRequest")]
-    assert len(proposals) == 7
+    assert len(proposals) == 8
     for request in proposals:
         reasons = [e["valueMarkdown"] for e in request.get("extension", []) if e["url"] == RATIONALE]
         assert len(reasons) == 1 and reasons[0].startswith("Proposed because '")
@@ -223,15 +230,14 @@ def test_failing_scenario_shows_expected_actual_and_deciding_features(tmp_path: 
     # Wrongly expect the referral for the patient with low creatinine clearance.
     init.write_text(init.read_text().replace('present=["follow-up", "analgesic-choice"',
                                              'present=["urgent-referral", "follow-up", "analgesic-choice"'))
-    result = cli("test", "actionsdemo", "--definitions", str(copy), "--fresh")
+    result = cli("test", "actionsdemo", "--definitions", str(copy), "--fresh", "--explain")
     assert result.exit_code == 1
     assert "actionsdemo/acute-adult-low-crcl failed:" in result.stdout
     assert "  actually applicable: follow-up, analgesic-choice, bracing-no-recommendation" in result.stdout
     assert ("  expected but not applicable: urgent-referral (decided by Low Creatinine Clearance = true)"
             in result.stdout)
-    explained = cli("test", "actionsdemo", "--definitions", str(DEFINITIONS), "--fresh", "--explain")
-    assert explained.exit_code == 0
-    assert explained.stdout.count("  features:") == 3
+    assert result.stdout.count("  features:") == 3  # --explain: every scenario's features and verdicts
+    assert "scenario actionsdemo/old-fracture (2026-03-01):" in result.stdout
 
 
 def test_narrative_shows_priority_timing_and_selection(by_id: dict[str, dict[str, Any]]) -> None:

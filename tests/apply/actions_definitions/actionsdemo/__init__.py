@@ -55,6 +55,13 @@ analgesia = Recommendation(
     strength=Strength.WEAK, direction=Direction.FOR,
     sources=[Source("guide", "Give either acetaminophen or ibuprofen for pain, not both.")],
 )
+NSAIDS = ValueSet("nsaids", title="NSAIDs", codes=[RXNORM("5640", "Ibuprofen"), RXNORM("7258", "Naproxen")])
+nsaid_class = Recommendation(
+    "nsaid-class", title="An NSAID", statement="Any NSAID.", when=acute & ~low_crcl,
+    then=Medication(title="NSAID", code=NSAIDS),
+    strength=Strength.WEAK, direction=Direction.FOR,
+    sources=[Source("guide", "Give either acetaminophen or ibuprofen for pain")],
+)
 bracing = Recommendation(
     "bracing-no-recommendation", title="Spinal bracing: no recommendation",
     statement="There is no recommendation for or against spinal bracing.",
@@ -64,7 +71,8 @@ bracing = Recommendation(
 )
 
 DATE = "2026-03-01"
-ALL = ["urgent-referral", "calcitonin-course", "follow-up", "analgesic-choice", "bracing-no-recommendation"]
+ALL = ["urgent-referral", "calcitonin-course", "follow-up", "analgesic-choice", "nsaid-class",
+       "bracing-no-recommendation"]
 
 guideline = Guideline(
     id="actionsdemo", name="ActionsDemo", title="Activities Demo Guideline",
@@ -73,12 +81,12 @@ guideline = Guideline(
     sources={"guide": Citation(file="guide.txt", title="Test guide", updated="2026-01-01")},
     sources_dir="../sources",
     strategies=[Strategy("acute", title="Acute", description="Acute care",
-                         recommendations=[referral, calcitonin, follow_up, analgesia, bracing])],
+                         recommendations=[referral, calcitonin, follow_up, analgesia, nsaid_class, bracing])],
     scenarios=[
         Scenario("acute-adult", bundle="patients/acute-adult.json", date=DATE, present=ALL),
         Scenario("acute-adult-low-crcl", bundle="patients/acute-adult-low-crcl.json", date=DATE,
                  present=["follow-up", "analgesic-choice", "bracing-no-recommendation"],
-                 absent=["urgent-referral", "calcitonin-course"]),
+                 absent=["urgent-referral", "calcitonin-course", "nsaid-class"]),
         Scenario("old-fracture", bundle="patients/old-fracture.json", date=DATE, present=[], absent=ALL),
     ],
 )

@@ -132,7 +132,10 @@ def test_no_recommendation_is_guidance_not_an_order(by_id: dict[str, dict[str, A
 
 def test_priority_and_timing_survive_into_requests(applier: Applier) -> None:
     out, _ = applied(applier, "acute-adult")
-    (referral,) = requests(out, of_rec(out, "urgent-referral"))
+    referral_group = of_rec(out, "urgent-referral")
+    assert referral_group["action"][0]["priority"] == "urgent"
+    assert referral_group["action"][0]["timingTiming"]["code"]["text"] == "immediately"
+    (referral,) = requests(out, referral_group)
     assert referral["resourceType"] == "ServiceRequest" and referral["priority"] == "urgent"
     assert referral["occurrenceTiming"]["code"]["text"] == "immediately"
     (calcitonin,) = requests(out, of_rec(out, "calcitonin-course"))

@@ -217,9 +217,9 @@ def _timing_words(action: dict[str, Any]) -> str | None:
         parts.append(f"{span(offset) + ' ' if offset else ''}{related.get('relationship')} action "
                      f"{related.get('actionId')}")
     if "timingRange" in action:
-        parts.append(f"{span(action['timingRange']['low'])} to {span(action['timingRange']['high'])} after it applies")
-    elif "timingDuration" in action:
-        parts.append(f"{span(action['timingDuration'])} after it applies")
+        low, high = action["timingRange"]["low"], action["timingRange"]["high"]
+        window = span(low) if low == high else f"{span(low)} to {span(high)}"
+        parts.append(f"{window} after it applies")
     elif (action.get("timingTiming") or {}).get("code") and not parts:
         parts.append(str(action["timingTiming"]["code"].get("text")))
     return "; ".join(parts) or None

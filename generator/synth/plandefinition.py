@@ -5,8 +5,7 @@ pathway (clinical-protocol) -> strategies (workflow-definition) -> recommendatio
 `cpg-partOf`; condition logic lives only in recommendations.
 
 A recommendation's action per activity carries its `priority` and its timing: an offset window
-from the anchor as `timingRange` (`timingDuration` for one offset), otherwise the activity's
-Timing; relative to another activity as `relatedAction` (relationship `after-start`, offset).
+from the anchor as `timingRange` (low = high for one offset), otherwise the activity's Timing; relative to another activity as `relatedAction` (relationship `after-start`, offset).
 A `Choice` is a nested action group (groupingBehavior `logical-group`, its selectionBehavior);
 several activities are a group with selectionBehavior `all` (CPG process patterns).
 """
@@ -195,10 +194,12 @@ def _activity_action(rg: ResolvedGuideline, ra: ResolvedActivity, by_activity: d
 
 
 def _offset(timing: Timing) -> tuple[str, dict[str, Any]] | None:
+    """The offset from the anchor: a Range (low = high for one offset). Never a bare Duration, which
+    readers take for how long the action lasts rather than when it starts."""
     if timing.offset is None or (timing.offset.value == 0 and timing.offset_high is None):
         return None
     if timing.offset_high is None:
-        return "Duration", timing.offset.to_fhir()
+        return "Range", {"low": timing.offset.to_fhir(), "high": timing.offset.to_fhir()}
     return "Range", {"low": timing.offset.to_fhir(), "high": timing.offset_high.to_fhir()}
 
 
@@ -208,8 +209,10 @@ def _action_timing(timing: Timing, by_activity: dict[int, ResolvedActivity]) -> 
     out: dict[str, Any] = {}
     if timing.after is not None:
         related: dict[str, Any] = {"actionId": by_activity[id(timing.after)].id, "relationship": "after-start"}
-        if offset is not None:
-            related[f"offset{offset[0]}"] = offset[1]
+        if offset is not None and timing.offset_high is None:
+            related["offsetDuration"] = timing.offset.to_fhir()  # type: ignore[union-attr]
+        elif offset is not None:
+            related["offsetRange"] = offset[1]
         out["relatedAction"] = [related]
         out["timingTiming"] = timing_json(timing)
     elif offset is not None:

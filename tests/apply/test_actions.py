@@ -251,3 +251,12 @@ def test_narrative_shows_priority_timing_and_selection(by_id: dict[str, dict[str
     assert "<b>Select</b>: exactly-one" in by_id["PlanDefinition/analgesic-choice"]["text"]["div"]
     assert "<tr><th>Timing</th><td>for 4 weeks from fracture identification</td></tr>" in \
         by_id["ActivityDefinition/calcitonin-course"]["text"]["div"]
+
+
+def test_one_offset_is_a_range_not_a_duration() -> None:
+    """A bare Duration reads as how long the action lasts; the offset is when it starts."""
+    from generator import at, weeks
+    from generator.synth.plandefinition import _action_timing
+
+    six = {"value": 6, "unit": "weeks", "system": "http://unitsofmeasure.org", "code": "wk"}
+    assert _action_timing(at(weeks(6), after="fracture identification"), {}) == {"timingRange": {"low": six, "high": six}}

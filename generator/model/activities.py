@@ -10,6 +10,7 @@ statement as guidance to the clinician, never as an order. Wrong types stop at t
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
@@ -312,6 +313,8 @@ class Choice:
         if not isinstance(select, Selection):
             raise ModelError("RULE032", f"select must be a Selection (e.g. Selection.EXACTLY_ONE), got {select!r}",
                              self.location)
+        if id is not None and (not isinstance(id, str) or not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", id) or len(id) > 64):
+            raise ModelError("RULE032", f"Choice id {id!r} must be kebab-case, at most 64 characters", self.location)
         if title is not None and not isinstance(title, str):
             raise ModelError("RULE032", f"Choice title must be text, got {title!r}", self.location)
         self.activities: list[Activity] = list(activities)

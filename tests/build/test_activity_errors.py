@@ -66,6 +66,8 @@ CASES = {
     "choice of one": ('THEN = Choice(Service(title="MRI", code=MRI))  # <-\n', "RULE032", "at least two"),
     "choice selection as a string": ('THEN = Choice(Service(title="A", code=MRI), Service(title="B", code=MRI), '
                                      'select="exactly-one")  # <-\n', "RULE032", "Selection"),
+    "choice id not kebab-case": ('THEN = Choice(Service(title="A", code=MRI), Service(title="B", code=MRI), '
+                                 'id="Pick_One")  # <-\n', "RULE032", "kebab-case"),
     "then= holds text": ('THEN = ["an MRI"]\nrec0 = Recommendation("x", title="X", then=THEN)  # <-\n', "RULE033",
                          "activities or Choice"),
     "no recommendation about an activity": ('THEN = NoRecommendation(about=Service(title="MRI", code=MRI))  # <-\n',

@@ -124,7 +124,7 @@ def at(offset: Duration, to: Duration | None = None, *, after: "str | Activity |
     _duration(offset, "at()"), _duration(to, "at(..., to)")
     if offset is None:
         raise ModelError("RULE031", "at() needs the offset, e.g. at(weeks(4), weeks(6))", location)
-    event = after.title if isinstance(after, Activity) else after
+    event = (after.title or "the related activity") if isinstance(after, Activity) else after
     text = f"at {_span(offset, to)}" + (f" after {event}" if event else "")
     return Timing(text, offset=offset, offset_high=to, anchor=after if isinstance(after, str) else None,
                   after=after if isinstance(after, Activity) else None, location=location)

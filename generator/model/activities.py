@@ -124,6 +124,9 @@ def at(offset: Duration, to: Duration | None = None, *, after: "str | Activity |
     _duration(offset, "at()"), _duration(to, "at(..., to)")
     if offset is None:
         raise ModelError("RULE031", "at() needs the offset, e.g. at(weeks(4), weeks(6))", location)
+    if after is not None and not isinstance(after, (str, Activity)):
+        raise ModelError("RULE031", "at(..., after=) is an event in words or another activity of the recommendation, "
+                         f"got {type(after).__name__}", location)
     event = (after.title or "the related activity") if isinstance(after, Activity) else after
     text = f"at {_span(offset, to)}" + (f" after {event}" if event else "")
     return Timing(text, offset=offset, offset_high=to, anchor=after if isinstance(after, str) else None,
@@ -135,6 +138,9 @@ def lasting(duration: Duration, *, starting: "str | None" = None) -> Timing:
     location = caller_location()
     if not isinstance(duration, Duration):
         raise ModelError("RULE031", f"lasting() needs a duration such as weeks(4), got {duration!r}", location)
+    if starting is not None and not isinstance(starting, str):
+        raise ModelError("RULE031", f"lasting(..., starting=) is the event in words, got {type(starting).__name__}",
+                         location)
     text = f"for {duration}" + (f" from {starting}" if starting else "")
     return Timing(text, duration=duration, anchor=starting, location=location)
 

@@ -61,6 +61,8 @@ CASES = {
     "timing of a wrong type": ('THEN = Service(title="MRI", code=MRI, timing=5)  # <-\n', "RULE031", "timing must be"),
     "timing offset not a duration": ('THEN = Service(title="MRI", code=MRI, timing=at("4 weeks"))  # <-\n', "RULE031",
                                      "duration"),
+    "timing anchored to a feature": ('THEN = Service(title="MRI", code=MRI, timing=at(weeks(2), after=fracture))  # <-\n',
+                                     "RULE031", "event in words"),
     "timing window backwards": ('THEN = Service(title="MRI", code=MRI, timing=at(weeks(6), weeks(4)))  # <-\n',
                                 "RULE031", "ends"),
     "choice of one": ('THEN = Choice(Service(title="MRI", code=MRI))  # <-\n', "RULE032", "at least two"),

@@ -105,6 +105,14 @@ class Recommendation:
                                  f"'{activity.title or activity.id}' is relative to an activity that is not "
                                  "another activity of this recommendation", getattr(timing, "location", None)
                                  or self.location)
+            seen = [activity]
+            while anchor is not None:  # follow the chain: a → b → a would never start
+                if any(anchor is s for s in seen):
+                    names = " → ".join(a.title or "?" for a in [*seen, anchor])
+                    raise ModelError("RULE035", f"recommendation '{self.id}': timings wait on each other in a cycle "
+                                     f"({names})", getattr(timing, "location", None) or self.location)
+                seen.append(anchor)
+                anchor = getattr(anchor.timing, "after", None)
 
     @property
     def actions(self) -> list[Activity | Choice]:

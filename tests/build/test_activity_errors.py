@@ -80,6 +80,10 @@ CASES = {
     "no recommendation mixed with an order": (
         'rec0 = Recommendation("x", title="X", then=[NoRecommendation(about="bracing"), Service(code=MRI)])  # <-\n'
         'THEN = None\n', "RULE034", "stands alone"),
+    "timings waiting on each other": (
+        'a = Service(title="A", code=MRI)\nb = Service(title="B", code=MRI, timing=at(days(1), after=a))\n'
+        'a.timing = at(days(1), after=b)  # <-\n'
+        'THEN = [a, b]\nrec0 = Recommendation("x", title="X", then=THEN)\n', "RULE035", "cycle"),
     "timing after a foreign activity": (
         'other = Service(title="Other", code=MRI)\n'
         'THEN = Service(title="MRI", code=MRI, timing=at(days(2), after=other))  # <-\n'

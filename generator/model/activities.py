@@ -26,7 +26,7 @@ ACTIVITY_RULES: dict[str, str] = {
     "RULE032": "a Choice holds at least two activities and its select is a Selection",
     "RULE033": "then= holds activities and Choice groups only",
     "RULE034": "a NoRecommendation names its subject in words, stands alone, and has no direction or strength",
-    "RULE035": "a timing after= another activity names an activity of the same recommendation",
+    "RULE035": "a timing after= another activity names an activity of the same recommendation, without a cycle",
 }
 
 #: THO communication-category (the example binding of R4 CommunicationRequest.category).

@@ -51,6 +51,10 @@ def _import_guideline(package_dir: Path, bag: DiagnosticBag) -> Guideline | None
         spec.loader.exec_module(module)
     except Exception as exc:  # noqa: BLE001 - any author error becomes a located diagnostic
         location = _innermost_author_frame(exc, package_dir)
+        code = getattr(exc, "code", None)
+        if isinstance(code, str) and isinstance(getattr(exc, "message", None), str):  # a coded model error
+            bag.error(code, exc.message, location=getattr(exc, "location", None) or location)  # type: ignore[attr-defined]
+            return None
         bag.error("LOAD003", f"importing {package_dir.name} failed: {type(exc).__name__}: {exc}", location=location)
         return None
     guideline = getattr(module, "guideline", None)

@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 from generator.apply import Applier, ApplyError, Artifacts, Engine, EngineError, load_artifacts, read_patient_bundle
-from generator.apply._scenarios import ScenarioOutcome, format_table, run_scenarios
+from generator.apply._scenarios import ScenarioOutcome, format_explanations, format_failures, format_table, run_scenarios
+from generator.apply.explain import format_explanation
 from generator.cli._common import ProgressLine, reports_errors
 from generator.diagnostics import DiagnosticBag, GeneratorError
 from generator.jsonfmt import dump_json_text
@@ -52,9 +53,12 @@ def _start_engine() -> Engine:
               help="Where built guidelines live (for GUIDELINE given as an id).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Engine processes for --patients (default: one per core, at most 4).")
+@click.option("--explain", is_flag=True,
+              help="Also print every feature's value and why each recommendation did or did not apply "
+                   "(to stderr when the Bundle goes to stdout; with --patient only).")
 @reports_errors
 def apply_command(guideline: str, patient_path: Path | None, patients_path: Path | None, date: str | None,
-                  out_path: Path | None, output_dir: Path, jobs: int | None) -> None:
+                  out_path: Path | None, output_dir: Path, jobs: int | None, explain: bool) -> None:
     """Apply GUIDELINE's pathway to one patient (--patient) or many (--patients) (CPG $apply).
 
     GUIDELINE is a guideline id built under OUTPUT, or a path to a built folder, a Bundle or a
@@ -62,6 +66,8 @@ def apply_command(guideline: str, patient_path: Path | None, patients_path: Path
     """
     if (patient_path is None) == (patients_path is None):
         raise click.UsageError("give exactly one of --patient FILE and --patients DIR|FILE.ndjson")
+    if explain and patients_path is not None:
+        raise click.UsageError("--explain explains one patient: use it with --patient")
     when = _date(date)
     artifacts = load_artifacts(guideline, output_dir)
     if patients_path is not None:
@@ -84,6 +90,8 @@ def apply_command(guideline: str, patient_path: Path | None, patients_path: Path
         out_path.parent.mkdir(parents=True, exist_ok=True)
         out_path.write_text(text, encoding="utf-8")
         click.echo(f"wrote {out_path} ({summary})")
+    if explain and result.explanation is not None:
+        click.echo(format_explanation(result.explanation), err=out_path is None)
 
 
 def _apply_batch(artifacts: Artifacts, source: Path, when: str, out_path: Path | None, jobs: int | None) -> None:
@@ -155,8 +163,10 @@ def _fresh_artifacts(definitions_dir: Path) -> dict[str, Artifacts]:
 @click.option("--output", "output_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
               help="Where built guidelines live.")
 @click.option("--fresh", is_flag=True, help="Compile the definitions in memory instead of using OUTPUT.")
+@click.option("--explain", is_flag=True,
+              help="For every scenario, print each feature's value and why each recommendation did or did not apply.")
 @reports_errors
-def test_command(guideline: str | None, definitions_dir: Path, output_dir: Path, fresh: bool) -> None:
+def test_command(guideline: str | None, definitions_dir: Path, output_dir: Path, fresh: bool, explain: bool) -> None:
     """Run the scenarios of GUIDELINE (default: every guideline) through $apply; exit 1 on any failure."""
     loaded = [item for item in _loaded(definitions_dir, guideline) if item.guideline.scenarios]
     if not loaded:
@@ -180,6 +190,11 @@ def test_command(guideline: str | None, definitions_dir: Path, output_dir: Path,
     finally:
         engine.close()
     click.echo(format_table(outcomes))
+    failures = format_failures(outcomes)
+    if failures:
+        click.echo("\n" + failures)
+    if explain:
+        click.echo("\n" + format_explanations(outcomes))
     failed = [o for o in outcomes if not o.passed]
     if failed:
         raise click.exceptions.Exit(1)

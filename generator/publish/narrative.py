@@ -200,7 +200,29 @@ def _action_view(action: dict[str, Any], ctx: _Context) -> dict[str, Any]:
         "target": target,
         "target_title": ctx.titles.get(_bare(target)),
         "actions": [_action_view(a, ctx) for a in action.get("action", [])],
+        "selection": action.get("selectionBehavior") if action.get("action") else None,
+        "priority": action.get("priority"),
+        "timing": _timing_words(action),
+        "text_equivalent": action.get("textEquivalent"),
     }
+
+
+def _timing_words(action: dict[str, Any]) -> str | None:
+    """When the action is due, in words: the Timing's text, or the offset window / relative action."""
+    def span(q: dict[str, Any]) -> str:
+        return f"{q.get('value')} {q.get('unit')}"
+    parts = []
+    for related in action.get("relatedAction", []):
+        offset = related.get("offsetDuration")
+        parts.append(f"{span(offset) + ' ' if offset else ''}{related.get('relationship')} action "
+                     f"{related.get('actionId')}")
+    if "timingRange" in action:
+        low, high = action["timingRange"]["low"], action["timingRange"]["high"]
+        window = span(low) if low == high else f"{span(low)} to {span(high)}"
+        parts.append(f"{window} after it applies")
+    elif (action.get("timingTiming") or {}).get("code") and not parts:
+        parts.append(str(action["timingTiming"]["code"].get("text")))
+    return "; ".join(parts) or None
 
 
 def _view(resource: dict[str, Any], ctx: _Context) -> dict[str, Any]:

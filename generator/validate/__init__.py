@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from generator.diagnostics import Diagnostic
-from generator.validate import _base, _cql, _input, _metadata, _profiles, _references, _structure, _terminology
+from generator.validate import _activities, _base, _cql, _input, _metadata, _profiles, _references, _structure, _terminology
 from generator.validate._input import UNUSABLE, load_artifacts
 from generator.validate._model import DEFAULT_EXTERNAL_CANONICALS, Artifact, ValidationOptions, as_artifacts
 from generator.validate._rules import LAYERS, RULES, Rule
@@ -59,4 +59,6 @@ def validate(
         diags += _terminology.check(artifacts)
     if "metadata" in enabled:
         diags += _metadata.check(artifacts)
+    if "activity" in enabled:
+        diags += _activities.check(artifacts)
     return diags

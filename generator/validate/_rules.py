@@ -83,10 +83,16 @@ _RULE_LIST: tuple[Rule, ...] = (
     Rule("meta.status-mixed", "metadata", _W, "Artifacts in the set carry different status values."),
     Rule("meta.name-format", "metadata", _W, "name is not alphanumeric starting with an upper-case letter (no underscores)."),
     Rule("meta.url-format", "metadata", _W, "url does not follow {base}/{resourceType}/{id}."),
+    # 9. activity
+    Rule("activity.codings-differ", "activity", _E, "A product or service concept lists different codes of one system (different drugs as one concept)."),
+    Rule("activity.related-action", "activity", _E, "relatedAction.actionId does not name another action of the same PlanDefinition."),
+    Rule("activity.group-empty", "activity", _W, "selectionBehavior or groupingBehavior on an action without sub-actions."),
+    Rule("activity.no-recommendation", "activity", _E, "A 'no recommendation' statement carries a direction or proposes something other than a message."),
 )
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULE_LIST}
-LAYERS: tuple[str, ...] = ("input", "structure", "base", "profile", "reference", "cql", "terminology", "metadata")
+LAYERS: tuple[str, ...] = ("input", "structure", "base", "profile", "reference", "cql", "terminology", "metadata",
+                           "activity")
 
 
 def diag(

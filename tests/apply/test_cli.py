@@ -118,7 +118,10 @@ def test_cpg_test_fails_with_exit_1_and_says_why(wrong_expectation: Path, tmp_pa
     failing = [line for line in result.stdout.splitlines() if " FAIL " in line]
     assert len(failing) == 1 and failing[0].startswith("applydemo/acute-adult ")
     assert "applicable but expected absent: calcitonin" in failing[0]
-    assert result.stdout.splitlines()[-1] == "4 passed, 1 failed"
+    assert "4 passed, 1 failed" in result.stdout.splitlines()
+    # Then what failed, with the features that decided it.
+    assert result.stdout.splitlines()[-1] == ("  applicable but expected absent: calcitonin (decided by Acute Fracture = "
+                                              "true, Adult = true, Low Creatinine Clearance = false)")
 
 
 def test_cpg_test_unbuilt_guideline(tmp_path: Path) -> None:

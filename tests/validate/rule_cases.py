@@ -217,7 +217,27 @@ NEGATIVE: dict[str, Case] = {
     "meta.status-mixed": lambda e: e.mutate(_set(AD, status="draft")),
     "meta.name-format": lambda e: e.mutate(_set(AD, name="order_hba1c")),
     "meta.url-format": lambda e: e.mutate(_set(VS, url=f"{BASE}/vs/t2d")),
+    "activity.codings-differ": lambda e: e.mutate(_add_code_coding(AD, "http://loinc.org", "17856-6", "Hemoglobin A1c")),
+    "activity.related-action": lambda e: e.mutate(_first_action(PD_REC, relatedAction=[
+        {"actionId": "nowhere", "relationship": "after-start"}])),
+    "activity.group-empty": lambda e: e.mutate(_first_action(PD_REC, selectionBehavior="exactly-one")),
+    "activity.no-recommendation": lambda e: e.mutate(_first_action(PD_REC, textEquivalent="No recommendation for or "
+                                                                    "against HbA1c testing.")),
 }
+
+
+def _add_code_coding(ref: str, system: str, code: str, display: str) -> Callable[[Res], None]:
+    def change(res: Res) -> None:
+        find(res, ref)["code"]["coding"].append({"system": system, "code": code, "display": display})
+
+    return change
+
+
+def _first_action(ref: str, **values: Any) -> Callable[[Res], None]:
+    def change(res: Res) -> None:
+        find(res, ref)["action"][0].update(values)
+
+    return change
 
 
 def _sparse(env: Env) -> Any:

@@ -7,36 +7,30 @@ otherwise; a one-line message naming the file is what the user needs.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from generator.apply._artifacts import ApplyError
+from generator.readers import MAX_JSON_BYTES, MAX_RESOURCE_DEPTH, InputError, json_depth, parse_json, read_bytes
 
 __all__ = ["read_patient_bundle", "check_patient_bundle", "patient_of", "execution_datetime"]
 
 
 def read_patient_bundle(path: Path) -> dict[str, Any]:
-    """Read and check a patient Bundle file."""
+    """Read and check a patient Bundle file (a bounded regular file, strict JSON)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ApplyError("APPLY020", f"cannot read patient bundle {path}: {exc}") from exc
+        data = read_bytes(path, MAX_JSON_BYTES)
+    except InputError as exc:
+        raise ApplyError("APPLY020", f"cannot read patient bundle {exc}") from exc
     try:
-        document = json.loads(text, parse_constant=_not_json)
-    except json.JSONDecodeError as exc:
-        raise ApplyError("APPLY021", f"patient bundle {path} is not valid JSON: {exc.msg} at line {exc.lineno} "
-                         f"column {exc.colno}") from exc
-    except ValueError as exc:
-        raise ApplyError("APPLY021", f"patient bundle {path} is not valid JSON: {exc}") from exc
+        document = parse_json(data, str(path))
+    except InputError as exc:
+        raise ApplyError("APPLY021", f"patient bundle {path} is not valid JSON: {exc.message}") from exc
+    if json_depth(document, MAX_RESOURCE_DEPTH + 1) > MAX_RESOURCE_DEPTH + 1:  # +1: the Bundle around the resources
+        raise ApplyError("APPLY021", f"patient bundle {path} is nested deeper than {MAX_RESOURCE_DEPTH} levels")
     return check_patient_bundle(document, str(path))
-
-
-def _not_json(constant: str) -> Any:
-    """NaN and Infinity are Python's extension, not JSON (and not FHIR): refuse them."""
-    raise ValueError(f"{constant} is not a JSON number")
 
 
 def check_patient_bundle(document: Any, where: str = "<patient>") -> dict[str, Any]:

@@ -26,13 +26,16 @@ _RULE_LIST: tuple[Rule, ...] = (
     # 1. input
     Rule("input.missing", "input", _E, "The path to validate does not exist."),
     Rule("input.unreadable", "input", _E, "A file cannot be read or is not UTF-8 text."),
+    Rule("input.not-regular", "input", _E, "A path is a FIFO, device, socket or directory where a file is expected; refused before opening."),
     Rule("input.too-large", "input", _E, "A JSON file exceeds the size limit (50 MB) and is not parsed."),
-    Rule("input.invalid-json", "input", _E, "A file is not valid JSON (reported with line and column)."),
+    Rule("input.invalid-json", "input", _E, "A file is not valid JSON (reported with line and column): lone surrogates, NaN and Infinity included."),
+    Rule("input.too-deep", "input", _E, "JSON nested deeper than 1,024 levels, or a resource nested deeper than 128; not validated further."),
     Rule("input.not-fhir", "input", _E, "JSON that is not a FHIR resource (not an object, or no resourceType)."),
     Rule("input.unknown-type", "input", _E, "resourceType is not a FHIR R4 resource type."),
     Rule("input.package-invalid", "input", _E, "A package file is not a readable gzip tar archive."),
     Rule("input.package-unsafe", "input", _E, "A package member has an absolute path, '..' segments, or is a link/device."),
-    Rule("input.package-limit", "input", _E, "A package member exceeds 20 MB or the package exceeds 200 MB unpacked."),
+    Rule("input.package-limit", "input", _E, "A package exceeds a limit (file or unpacked 200 MB, member 20 MB, 10,000 members, 64 KiB per PAX/long-name header)."),
+    Rule("input.package-manifest", "input", _E, "A package has no package/package.json, or it is not a JSON object with name and version."),
     Rule("input.duplicate-id", "input", _E, "Two resources share resourceType and id."),
     Rule("input.no-resources", "input", _W, "No FHIR resources were found at the path."),
     # 2. structure

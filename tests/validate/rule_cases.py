@@ -170,6 +170,9 @@ NEGATIVE: dict[str, Case] = {
     "input.package-invalid": lambda e: e.load(e.write("p.tgz", b"not a tarball at all")),
     "input.package-unsafe": lambda e: e.load(e.write("p.tgz", tgz([member("../evil.json", b"{}")]))),
     "input.package-limit": lambda e: e.load(e.write("p.tgz", tgz([member("package/huge.json", b" " * (20 * 2**20 + 1))]))),
+    "input.package-manifest": lambda e: e.load(e.write("p.tgz", tgz([member("package/package.json", b"{not json")]))),
+    "input.not-regular": lambda e: e.load(_fifo(e)),
+    "input.too-deep": lambda e: e.mutate(_deep_extension),
     "input.duplicate-id": lambda e: e.mutate(_duplicate),
     "input.no-resources": lambda e: e.load(e.tmp_path),
     "structure.unknown-element": lambda e: e.mutate(_set(PD_REC, foo=1)),
@@ -220,6 +223,21 @@ NEGATIVE: dict[str, Case] = {
 }
 
 
+def _fifo(env: Env) -> Any:
+    import os
+
+    path = env.tmp_path / "pipe.json"
+    os.mkfifo(path)
+    return path
+
+
+def _deep_extension(res: Res, depth: int = 300) -> None:
+    ext: dict[str, Any] = {"url": "http://example.org/x", "valueString": "leaf"}
+    for _ in range(depth):
+        ext = {"url": "http://example.org/x", "extension": [ext]}
+    find(res, AD)["extension"] = [ext]
+
+
 def _sparse(env: Env) -> Any:
     path = env.tmp_path / "big.json"
     with path.open("wb") as f:
@@ -232,6 +250,8 @@ POSITIVE: dict[str, Case] = {
     "input.package-invalid": lambda e: e.load(e.write("ok.tgz", conformant_package())),
     "input.package-unsafe": lambda e: e.load(e.write("ok.tgz", conformant_package())),
     "input.package-limit": lambda e: e.load(e.write("ok.tgz", conformant_package())),
+    "input.package-manifest": lambda e: e.load(e.write("ok.tgz", conformant_package())),
+    "input.too-deep": lambda e: e.mutate(lambda r: _deep_extension(r, 60)),
     "term.ucum": lambda e: e.mutate(_set(AD, quantity={"value": 1, "system": UCUM, "code": "mL/min/{1.73_m2}"})),
     "term.snomed-id": lambda e: e.mutate(_add_coding(AD, {"system": SNOMED, "code": "44054006", "display": "Diabetes mellitus type 2"})),
     "term.rxnorm-code": lambda e: e.mutate(

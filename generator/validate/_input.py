@@ -8,6 +8,7 @@ reported, and size limits stop decompression bombs.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -97,6 +98,11 @@ def _accept(value: Any, shown: str, out: list[Artifact], diags: list[Diagnostic]
         return
     rtype = value["resourceType"]
     if rtype == "Bundle" and isinstance(value.get("entry"), list):
+        from generator.validate import _base, _structure  # the Bundle itself; its entries follow as resources
+
+        if json_depth(value, MAX_RESOURCE_DEPTH + 1) <= MAX_RESOURCE_DEPTH + 1:
+            found = _structure.check_bundle(value) + _base.check_bundle(value)
+            diags.extend(replace(d, location=SourceLocation(shown, 1)) for d in found)
         for i, entry in enumerate(value["entry"]):
             res = entry.get("resource") if isinstance(entry, dict) else None
             if res is None:
@@ -175,10 +181,32 @@ def check_set(artifacts: list[Artifact]) -> tuple[list[Artifact], list[Diagnosti
         elif known is not None and rtype not in known:
             diags.append(diag("input.unknown-type", f"unknown FHIR R4 resourceType {rtype!r}", resource=ref_of(a.resource),
                               location=SourceLocation(a.source, 1) if a.source else None))
+        elif known is not None and (inner := _unknown_inner_types(a.resource, known)):
+            diags.extend(diag("input.unknown-type", f"unknown FHIR R4 resourceType {inner_type!r} inside the resource; "
+                              "not validated further", resource=ref_of(a.resource), path=path,
+                              location=SourceLocation(a.source, 1) if a.source else None)
+                         for path, inner_type in inner)
         else:
             usable.append(a)
     unique, duplicate_diags = _deduplicate(usable)
     return unique, diags + duplicate_diags
+
+
+def _unknown_inner_types(resource: dict[str, Any], known: frozenset[str]) -> list[tuple[str, str]]:
+    """(FHIRPath, type) of resources inside `resource` (contained, Parameters...) of unknown type."""
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[Any, str]] = [(v, f"{resource['resourceType']}.{k}") for k, v in resource.items()]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(node))
+        elif isinstance(node, dict):
+            inner = node.get("resourceType")
+            if inner is not None and (not isinstance(inner, str) or inner not in known):
+                found.append((path, str(inner)))
+                continue
+            stack.extend((v, f"{path}.{k}") for k, v in node.items())
+    return sorted(found)
 
 
 def _deduplicate(artifacts: list[Artifact]) -> tuple[list[Artifact], list[Diagnostic]]:

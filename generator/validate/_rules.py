@@ -45,7 +45,11 @@ _RULE_LIST: tuple[Rule, ...] = (
     # 3. base R4
     Rule("base.element-unknown", "base", _E, "An element is not defined in FHIR R4 4.0.1 (e.g. R4B-only elements)."),
     Rule("base.binding", "base", _E, "A code is not in the value set of a required binding in R4."),
-    Rule("base.code-unknown", "base", _E, "A Coding claims a complete HL7 code system that does not define its code."),
+    Rule("base.code-unknown", "base", _E, "A Coding claims a complete code system (an HL7 one, or a CodeSystem of the validated set) that does not define its code."),
+    Rule("base.json-null", "base", _E, "JSON null where R4 JSON forbids it (only allowed inside an array aligned with its _name array)."),
+    Rule("base.json-type", "base", _E, "A value has the wrong JSON type: a string for a boolean/number, a number for a date, an array for a single value, a single value for a repeating element."),
+    Rule("base.primitive-format", "base", _E, "A primitive breaks its R4 lexical rule: whitespace-only string, string over 1 MB, id over 64 characters, uri with whitespace, invalid date, code, integer range."),
+    Rule("base.unsafe-link", "base", _E, "A related artifact or citation link uses a javascript:, vbscript: or data: URL (after decoding as a browser would)."),
     Rule("base.unavailable", "base", _I, "Part of the base layer was skipped (definitions not installed, or constraints fhirpathpy cannot evaluate)."),
     Rule("base.invariant", "base", _E, "An R4 FHIRPath constraint (ele-1, dom-*, pdf-0, ...) is not met; severity follows the constraint."),
     # 4. profiles

@@ -33,7 +33,9 @@ def _start_engine() -> Engine:
     try:
         engine.start()
     except EngineError as exc:
-        raise ApplyError("APPLY042", str(exc).splitlines()[0], exit_code=1) from exc
+        from generator.environment import environment_fault
+
+        raise environment_fault(exc) or ApplyError("APPLY042", str(exc).splitlines()[0], exit_code=1) from exc
     return engine
 
 

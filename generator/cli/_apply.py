@@ -12,8 +12,8 @@ import click
 
 from generator.apply import Applier, ApplyError, Artifacts, Engine, EngineError, load_artifacts, read_patient_bundle
 from generator.apply._scenarios import ScenarioOutcome, format_table, run_scenarios
-from generator.cli._common import reports_errors
-from generator.diagnostics import DiagnosticBag, GeneratorError
+from generator.cli._common import print_diagnostics, reports_errors
+from generator.diagnostics import Diagnostic, DiagnosticBag, GeneratorError
 from generator.jsonfmt import dump_json_text
 from generator.load import LoadedGuideline, load_definitions
 
@@ -58,7 +58,9 @@ def apply_command(guideline: str, patient_path: Path, date: str | None, out_path
     """
     when = _date(date)
     artifacts = load_artifacts(guideline, output_dir)
-    bundle = read_patient_bundle(patient_path)
+    findings: list[Diagnostic] = []  # patient records not used, each named (APPLY051-053)
+    bundle = read_patient_bundle(patient_path, findings)
+    print_diagnostics(findings, show_summary=False)
     engine = _start_engine()
     try:
         result = Applier(artifacts, engine).apply(bundle, when)

@@ -36,6 +36,7 @@ from generator.validate._primitives import PRIMITIVES, format_problem, json_name
 from generator.validate._rules import diag
 from generator.links import unsafe_link
 
+_TYPE_RULES = frozenset({"base.json-null", "base.json-type", "base.primitive-format"})
 NATIVE = frozenset({"ele-1", "ext-1", "dom-3", "txt-1", "txt-2"})
 KNOWN_UNSUPPORTED: frozenset[str] = frozenset()
 
@@ -89,23 +90,26 @@ def _compiled(expression: str) -> Callable[..., Any] | None:
 
 class _Walker:
     def __init__(self, defs: Definitions, resource: dict[str, Any], *, shell: bool = False,
-                 local_codesystems: dict[str, frozenset[str]] | None = None):
+                 local_codesystems: dict[str, frozenset[str]] | None = None, types_only: bool = False):
         self.defs = defs
         self.root = resource
         self.ref = ref_of(resource)
         self.diags: list[Diagnostic] = []
         self.unsupported: set[str] = set()
         self.shell = shell  # a Bundle whose entries' resources are validated on their own
+        self.types_only = types_only  # only JSON types and primitive formats (patient data for apply)
         self.local_codesystems = local_codesystems or {}
         #: JSON paths of values with the wrong JSON type (left out of what the later layers see)
         self.removed: list[tuple[str | int, ...]] = []
 
     def report(self, rule: str, message: str, path: str, severity: Severity | None = None) -> None:
+        if self.types_only and rule not in _TYPE_RULES:
+            return
         self.diags.append(diag(rule, message, resource=self.ref, path=path, severity=severity))
 
     # -- constraints -------------------------------------------------------
     def constraints(self, el: ElementDef | None, node: Any, model_path: str, fp: str, resource: dict[str, Any]) -> None:
-        if el is None:
+        if el is None or self.types_only:
             return
         for c in el.constraints:
             if c.key in NATIVE:
@@ -141,7 +145,7 @@ class _Walker:
 
     def contained_referenced(self, res: dict[str, Any], fp: str) -> None:
         contained = [c for c in items(res.get("contained")) if isinstance(c, dict)]
-        if not contained:
+        if not contained or self.types_only:
             return
         strings: set[str] = set()
 
@@ -187,7 +191,7 @@ class _Walker:
             self.period(node, fp)
         if type_name == "RelatedArtifact" or base == "RelatedArtifact":
             self.related_artifact(node, fp)
-        if (type_name == "Narrative" or base == "Narrative") and isinstance(node.get("div"), str):
+        if (type_name == "Narrative" or base == "Narrative") and isinstance(node.get("div"), str) and not self.types_only:
             for key, problem, severity in narrative_problems(node["div"]):
                 self.report("base.invariant", f"{key}: {problem}", f"{fp}.div", severity)
         if type_name == "Extension" or base == "Extension":
@@ -244,7 +248,9 @@ class _Walker:
                         self.report("base.invariant", "ele-1: primitive values must not be empty", cfp)
                         continue
                     problem = format_problem(ctype, v)
-                    if problem:
+                    if problem and self.types_only:
+                        self.bad(vpath, "base.primitive-format", problem, cfp)
+                    elif problem:
                         self.report("base.primitive-format", problem, cfp)
                     elif cel.binding and ctype == "code":
                         self.binding_code(cel, v, cfp)
@@ -426,6 +432,19 @@ def check_and_clean(artifacts: list[Artifact]) -> tuple[list[Diagnostic], list[A
             diag("base.unavailable", "constraints fhirpathpy cannot evaluate were skipped: " + ", ".join(sorted(unsupported)))
         )
     return diags, clean
+
+
+def screen_types(resource: dict[str, Any]) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """JSON types and primitive formats only (no invariants, no terminology): the findings, and the
+    resource without the values they name. For data other tools read leniently (apply's patient
+    records), where a wrong-typed value would otherwise vanish without a word."""
+    try:
+        defs = load_definitions()
+    except DefinitionsUnavailable:
+        return resource, []
+    walker = _Walker(defs, resource, types_only=True)
+    walker.resource(resource, str(resource.get("resourceType")))
+    return (without(resource, walker.removed) if walker.removed else resource), walker.diags
 
 
 def check_bundle(bundle: dict[str, Any]) -> list[Diagnostic]:

@@ -238,3 +238,19 @@ def test_apply_reports_a_package_without_manifest(tmp_path: Path) -> None:
     with pytest.raises(ApplyError) as err:
         load_artifacts(tmp_path / "q.tgz")
     assert err.value.diagnostics[0].code == "APPLY050" and "invalid package.json" in err.value.diagnostics[0].message
+
+
+@pytest.mark.parametrize("text, code", [
+    ("[" * 5000 + "]" * 5000, "APPLY021"),
+    ('{"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {"resourceType": "Patient", '
+     '"id": "p", "name": [{"text": "\\udc00"}]}}]}', "APPLY021"),
+    ('{"resourceType": "Bundle", "total": NaN}', "APPLY021"),
+])
+def test_hostile_patient_bundles_are_apply_errors(tmp_path: Path, text: str, code: str) -> None:
+    from generator.apply import ApplyError, read_patient_bundle
+
+    path = tmp_path / "p.json"
+    path.write_text(text)
+    with pytest.raises(ApplyError) as err:
+        read_patient_bundle(path)
+    assert err.value.diagnostics[0].code == code and str(path) in err.value.diagnostics[0].message

@@ -80,20 +80,3 @@ def test_running_out_of_heap_says_why_and_what_to_do() -> None:
         translator.translate({"Big": library})
     assert re.search(r"ran out of its 24 MB heap translating 1 libraries", str(caught.value))
 
-
-def test_a_dead_translator_is_replaced_for_the_next_request() -> None:
-    """Heap exhaustion (or any death) fails that request only: later requests get a fresh process."""
-    import os
-    import signal
-
-    from generator.cql.translator import TranslatorError
-
-    cql = "library A version '1.0.0'\ndefine X: 1 + 1\n"
-    with Translator() as translator:
-        first = translator.pid
-        assert first is not None
-        os.kill(first, signal.SIGKILL)  # what V8 does to itself when the heap is exhausted
-        with pytest.raises(TranslatorError):
-            translator.translate({"A": cql})
-        assert translator.translate({"A": cql})["A"].ok
-        assert translator.pid != first and translator.restarts == 1

@@ -153,3 +153,21 @@ def test_primitive_regexes_are_the_r4_ones() -> None:
             for t in el.get("type", []) if el["path"].endswith(".value") else []:
                 official.update({sd["name"]: x["valueString"] for x in t.get("extension", []) if x["url"].endswith("/regex")})
     assert {name: REGEX[name].pattern for name in REGEX} == {name: official[name] for name in REGEX}
+
+
+@pytest.mark.parametrize("expression, rule", [
+    ("1 +", "cql.compile-error"),
+    ('"DiabetesLogic"."Is Recommendation Applicable" and true', None),
+    ("exists [Condition]", None),
+])
+def test_inline_cql_expressions_compile(expression: str, rule: str | None, session_translator: Any) -> None:
+    res = conformant_resources()
+    condition = find(res, PD)["action"][0]["condition"][0]["expression"]
+    condition.update(language="text/cql-expression", expression=expression)
+    diags = validate(res, ValidationOptions(translator=session_translator))
+    found = [d for d in diags if d.code.startswith("cql.compile") and d.path and "condition" in d.path]
+    if rule is None:
+        assert found == [], [str(d) for d in found]
+    else:
+        assert rule in {d.code for d in found}
+        assert all(d.path.endswith("condition[0].expression.expression") for d in found)

@@ -7,10 +7,10 @@ stable code so tests and users can rely on it.
 
 from __future__ import annotations
 
-import json
 import re
 
 from generator.diagnostics import DiagnosticBag
+from generator.readers import InputError, read_json, read_text
 from generator.resolve import ResolvedGuideline
 
 SEMVER = re.compile(
@@ -111,7 +111,10 @@ def _source_text(rg: ResolvedGuideline, file: str) -> str | None:
     if folder is None:
         return None
     path = (rg.package_dir / folder / file).resolve()
-    return path.read_text(encoding="utf-8") if path.is_file() else None
+    try:
+        return read_text(path) if path.is_file() else None
+    except InputError:
+        return None  # reported as a passage that cannot be checked (RULE007)
 
 
 def _check_source(rg: ResolvedGuideline, rec_id: str, source, bag: DiagnosticBag) -> None:  # type: ignore[no-untyped-def]
@@ -143,9 +146,9 @@ def _check_scenarios(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
             bag.error("RULE013", f"scenario '{scenario.id}': bundle {scenario.bundle} not found", location=scenario.location)
         else:
             try:
-                json.loads(path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                bag.error("RULE013", f"scenario '{scenario.id}': {scenario.bundle} is not JSON: {exc}", location=scenario.location)
+                read_json(path)
+            except InputError as exc:
+                bag.error("RULE013", f"scenario '{scenario.id}': {exc.message}", location=scenario.location)
         for rec_id in [*scenario.present, *scenario.absent]:
             if rec_id not in known:
                 bag.error("RULE013", f"scenario '{scenario.id}' expects unknown recommendation '{rec_id}'", location=scenario.location)

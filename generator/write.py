@@ -83,6 +83,7 @@ class StagedOutput:
     def __init__(self, output_dir: Path) -> None:
         self.output_dir = output_dir
         self._staged: list[tuple[Path, Path]] = []
+        recover_interrupted_swaps(output_dir)
 
     def __enter__(self) -> "StagedOutput":
         return self
@@ -128,6 +129,26 @@ class StagedOutput:
             written.append(final)
         self._staged.clear()
         return written
+
+
+def recover_interrupted_swaps(output_dir: Path) -> list[Path]:
+    """Repair what a build killed inside `commit` left: the swap is two renames (folder -> .old,
+    staged -> folder). Killed between them, the guideline's folder is missing and `.<id>.old`
+    holds the last complete build: it is renamed back. Killed after them, `.old` is garbage.
+    Returns the folders restored."""
+    restored = []
+    if not output_dir.is_dir():
+        return restored
+    for old in sorted(output_dir.glob(".*.old")):
+        final = output_dir / old.name[1:-len(".old")]
+        if not old.is_dir() or not final.name:
+            continue
+        if final.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(old, final)
+            restored.append(final)
+    return restored
 
 
 def write_output(builds: list[BuiltGuideline], output_dir: Path) -> list[Path]:

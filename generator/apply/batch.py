@@ -26,11 +26,13 @@ from generator.apply._artifacts import ApplyError, Artifacts
 from generator.apply._engine import Engine, EngineError
 from generator.apply._patient import parse_patient_bundle, read_patient_bundle
 from generator.apply._plan import ApplyResult
+from generator.diagnostics import Diagnostic
 
 __all__ = ["PatientOutcome", "BatchApplier", "read_patients", "default_jobs"]
 
-#: Input of one patient: where it came from, and its checked Bundle or why it could not be read.
-PatientInput = tuple[str, "dict[str, Any] | ApplyError"]
+#: Input of one patient: where it came from, its checked Bundle or why it could not be read, and the
+#: warnings about records of it the engine will not see (APPLY051-053).
+PatientInput = tuple[str, "dict[str, Any] | ApplyError", list[str]]
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,7 @@ class PatientOutcome:
     label: str
     result: ApplyResult | None = None
     error: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 def default_jobs() -> int:
@@ -51,10 +54,12 @@ def read_patients(source: Path) -> Iterator[PatientInput]:
     """Patients of a folder (`*.json` Bundles, sorted by name) or an NDJSON file, read one at a time."""
     if source.is_dir():
         for path in sorted(source.glob("*.json")):
+            findings: list[Diagnostic] = []
             try:
-                yield path.stem, read_patient_bundle(path)
+                bundle: dict[str, Any] | ApplyError = read_patient_bundle(path, findings)
             except ApplyError as exc:
-                yield path.stem, exc
+                bundle = exc
+            yield path.stem, bundle, [d.message for d in findings]
         return
     if source.suffix != ".ndjson":
         raise ApplyError("APPLY070", f"--patients {source} is neither a folder of Bundle files nor an .ndjson file",
@@ -69,10 +74,12 @@ def read_patients(source: Path) -> Iterator[PatientInput]:
                 if not line.strip():
                     continue
                 label = f"{source.name}:{number}"
+                found: list[Diagnostic] = []
                 try:
-                    yield label, parse_patient_bundle(line, label)
+                    parsed: dict[str, Any] | ApplyError = parse_patient_bundle(line, label, found)
                 except ApplyError as exc:
-                    yield label, exc
+                    parsed = exc
+                yield label, parsed, [d.message for d in found]
         except UnicodeDecodeError as exc:
             raise ApplyError("APPLY071", f"{source} is not UTF-8 text: {exc}", exit_code=2) from exc
 
@@ -129,7 +136,7 @@ def _apply_chunk(applier: Applier, chunk: Sequence[PatientInput],
                  date: str | dt.date | dt.datetime) -> list[PatientOutcome]:
     """Apply the readable patients of a chunk together; if the engine fails on the chunk, patient
     by patient, so the error is pinned on the patient that caused it."""
-    readable = [(label, bundle) for label, bundle in chunk if not isinstance(bundle, ApplyError)]
+    readable = [(label, bundle) for label, bundle, _ in chunk if not isinstance(bundle, ApplyError)]
     results: dict[str, ApplyResult | str] = {}
     try:
         for (label, _), result in zip(readable, applier.apply_many([b for _, b in readable], date)):
@@ -141,13 +148,14 @@ def _apply_chunk(applier: Applier, chunk: Sequence[PatientInput],
             except ApplyError as exc:
                 results[label] = "; ".join(d.message for d in exc.diagnostics)
     outcomes = []
-    for label, bundle in chunk:
+    for label, bundle, warnings in chunk:
         if isinstance(bundle, ApplyError):
-            outcomes.append(PatientOutcome(label, error="; ".join(d.message for d in bundle.diagnostics)))
+            outcomes.append(PatientOutcome(label, error="; ".join(d.message for d in bundle.diagnostics),
+                                           warnings=tuple(warnings)))
         else:
             found = results[label]
-            outcomes.append(PatientOutcome(label, error=found) if isinstance(found, str)
-                            else PatientOutcome(label, result=found))
+            outcomes.append(PatientOutcome(label, error=found, warnings=tuple(warnings)) if isinstance(found, str)
+                            else PatientOutcome(label, result=found, warnings=tuple(warnings)))
     return outcomes
 
 

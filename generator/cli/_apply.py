@@ -14,8 +14,8 @@ import click
 from generator.apply import Applier, ApplyError, Artifacts, Engine, EngineError, load_artifacts, read_patient_bundle
 from generator.apply._scenarios import ScenarioOutcome, format_explanations, format_failures, format_table, run_scenarios
 from generator.apply.explain import format_explanation
-from generator.cli._common import ProgressLine, reports_errors
-from generator.diagnostics import DiagnosticBag, GeneratorError
+from generator.cli._common import ProgressLine, print_diagnostics, reports_errors
+from generator.diagnostics import Diagnostic, DiagnosticBag, GeneratorError
 from generator.jsonfmt import dump_json_text
 from generator.load import LoadedGuideline, load_definitions
 
@@ -35,7 +35,9 @@ def _start_engine() -> Engine:
     try:
         engine.start()
     except EngineError as exc:
-        raise ApplyError("APPLY042", str(exc).splitlines()[0], exit_code=1) from exc
+        from generator.environment import environment_fault
+
+        raise environment_fault(exc) or ApplyError("APPLY042", str(exc).splitlines()[0], exit_code=1) from exc
     return engine
 
 
@@ -74,7 +76,9 @@ def apply_command(guideline: str, patient_path: Path | None, patients_path: Path
         _apply_batch(artifacts, patients_path, when, out_path, jobs)
         return
     assert patient_path is not None
-    bundle = read_patient_bundle(patient_path)
+    findings: list[Diagnostic] = []  # patient records not used, each named (APPLY051-053)
+    bundle = read_patient_bundle(patient_path, findings)
+    print_diagnostics(findings, show_summary=False)
     engine = _start_engine()
     try:
         result = Applier(artifacts, engine).apply(bundle, when)
@@ -110,6 +114,8 @@ def _apply_batch(artifacts: Artifacts, source: Path, when: str, out_path: Path |
         lines = stack.enter_context(out_path.open("wb")) if out_path is not None and not to_folder else None
         batch = stack.enter_context(BatchApplier(artifacts, jobs=jobs or default_jobs()))
         for outcome in batch.run(read_patients(source), when):
+            for warning in outcome.warnings:  # records of this patient not used, each named (APPLY051-053)
+                click.echo(f"warning: patient {outcome.label}: {warning}", err=True)
             if outcome.result is None:
                 failed += 1
                 click.echo(f"error: patient {outcome.label}: {outcome.error}", err=True)

@@ -96,6 +96,12 @@ def reports_errors(func: F) -> F:
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # noqa: BLE001 - last-resort guard, tracebacks only with --debug
+            from generator.environment import environment_fault
+
+            fault = environment_fault(exc)
+            if fault is not None:  # Node missing/old/hung/killed, disk full...: ENV0xx, exit 2
+                print_diagnostics(fault.diagnostics)
+                ctx.exit(fault.exit_code)
             if (ctx.find_root().obj or {}).get("debug"):
                 raise
             click.secho(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)", fg="red", err=True)

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import jinja2
+
+from generator.links import unsafe_link
 import markupsafe
 
 from generator.canonicals import CPG_DIRECTION_OF_RECOMMENDATION as DIRECTION
@@ -72,6 +74,9 @@ def template_environment(folder: str) -> jinja2.Environment:
         lstrip_blocks=True,
         finalize=clean_text,
     )
+    # `{% if url | safe_link %}`: a javascript:/vbscript:/data: URL is shown as text, never as a link
+    # (the validator rejects them as errors; this keeps `--no-validate` output safe as well)
+    env.filters["safe_link"] = lambda url: bool(url) and isinstance(url, str) and unsafe_link(url) is None
     return env
 
 

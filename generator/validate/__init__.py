@@ -48,7 +48,8 @@ def validate(
     if "structure" in enabled:
         diags += _structure.check(artifacts)
     if "base" in enabled:
-        diags += _base.check(artifacts)
+        base_diags, artifacts = _base.check_and_clean(artifacts)
+        diags += base_diags
     if "profile" in enabled:
         diags += _profiles.check(artifacts)
     if "reference" in enabled:

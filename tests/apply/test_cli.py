@@ -75,8 +75,8 @@ def test_apply_unknown_guideline(built: Path) -> None:
 def test_apply_engine_failure(built: Path, tmp_path: Path) -> None:
     result = run("apply", "applydemo", "--output", str(built), "--patient", str(PATIENT), "--date", DATE,
                  env={"CPG_NODE_MODULES": str(tmp_path)})
-    assert result.exit_code == 1
-    assert result.stderr.startswith("error[APPLY042]") and "npm ci" in result.stderr
+    assert result.exit_code == 2  # an environment fault (issue #16): ENV003, with the fix
+    assert result.stderr.startswith("error[ENV003]") and "npm ci" in result.stderr
 
 
 def test_apply_bad_date(built: Path) -> None:

@@ -29,7 +29,7 @@ def test_transaction_layout(minimal_built: BuiltGuideline, minimal_files: dict[s
         }
     # dependencies (FHIRHelpers, value sets) come after every artifact of the guideline
     ids = [e["resource"]["id"] for e in entries]
-    assert ids.index("Minimal") < ids.index("FHIRHelpers") < ids.index("vertebral-fracture")
+    assert ids.index("Minimal") < ids.index("FHIRHelpers-4.0.1") < ids.index("vertebral-fracture")
 
 
 def test_manifest_lists_every_component(minimal_files: dict[str, bytes]) -> None:

@@ -30,6 +30,7 @@ class LazyGroup(click.Group):
         "cql": "generator.cli._cql:cql",
         "apply": "generator.cli._apply:apply_command",
         "test": "generator.cli._apply:test_command",
+        "load": "generator.cli._load:load_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -152,7 +152,7 @@ async function handle(req, res) {
   if (url.pathname === '/oauth2/token' && req.method === 'POST') return tokenEndpoint(req, res, text);
   if (!url.pathname.startsWith('/fhir')) return send(res, 404, outcome('not-found', 'not found'));
 
-  const record = { method: req.method, path: url.pathname + url.search, bytes: size, entries: null, status: 0 };
+  const record = { method: req.method, path: url.pathname + url.search, bytes: size, entries: null, writes: 0, status: 0 };
   state.requests.push(record);
   if (!authorized(req)) {
     record.status = 401;
@@ -186,7 +186,10 @@ async function handle(req, res) {
       return send(res, 400, outcome('structure', 'Invalid JSON'));
     }
   }
-  if (body?.resourceType === 'Bundle') record.entries = body.entry?.length ?? 0;
+  if (body?.resourceType === 'Bundle') {
+    record.entries = body.entry?.length ?? 0;
+    record.writes = (body.entry ?? []).filter((e) => e.request?.method !== 'GET').length;
+  }
   const fhirPath = url.pathname.slice('/fhir'.length).replace(/^\/+/, '') + url.search;
   const request = {
     method: req.method, url: fhirPath, pathname: '', params: {}, query: {}, body,

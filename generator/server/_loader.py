@@ -221,22 +221,27 @@ class Loader:
         step = max(1, self.options.max_entries)
         for start in range(0, len(items), step):
             part = items[start:start + step]
-            bundle = {"resourceType": "Bundle", "type": "batch",
-                      "entry": [{"request": {"method": "GET", "url": _search_path(i, self.mode)}} for i in part]}
-            status, body = self.client.send("POST", "", bundle)
-            if status != 200 or not isinstance(body, dict) or len(body.get("entry", [])) != len(part):
-                raise GeneratorError([Diagnostic("SERVER014", f"the server did not answer a batch of searches "
-                                                              f"(HTTP {status}): {_outcome_text(body)}")], exit_code=2)
-            for item, entry in zip(part, body["entry"]):
-                code = _status(entry)
-                if code in RETRY_STATUSES:
-                    raise Transient(f"search answered {code}")
-                if code != 200:
-                    raise GeneratorError([Diagnostic("SERVER014", f"{item.ref}: the server refused the search "
-                                                                  f"{_search_path(item, self.mode)} (HTTP {code})")],
-                                         exit_code=2)
-                matches.append([r for r in self._searchset(entry.get("resource"))
-                                if _same_identity(item, r, self.mode)])
+            matches += self.options.backoff.run(lambda: self._lookup_batch(part), "looking up existing resources")
+        return matches
+
+    def _lookup_batch(self, part: list[ResourceResult]) -> list[list[dict[str, Any]]]:
+        """One batch of searches (GET entries), one per item; each result filtered exactly."""
+        bundle = {"resourceType": "Bundle", "type": "batch",
+                  "entry": [{"request": {"method": "GET", "url": _search_path(i, self.mode)}} for i in part]}
+        status, body = self.client.send("POST", "", bundle)
+        if status != 200 or not isinstance(body, dict) or len(body.get("entry", [])) != len(part):
+            raise GeneratorError([Diagnostic("SERVER014", f"the server did not answer a batch of searches "
+                                                          f"(HTTP {status}): {_outcome_text(body)}")], exit_code=2)
+        matches = []
+        for item, entry in zip(part, body["entry"]):
+            code = _status(entry)
+            if code in RETRY_STATUSES:
+                raise Transient(f"search answered {code}")
+            if code != 200:
+                raise GeneratorError([Diagnostic("SERVER014", f"{item.ref}: the server refused the search "
+                                                              f"{_search_path(item, self.mode)} (HTTP {code})")],
+                                     exit_code=2)
+            matches.append([r for r in self._searchset(entry.get("resource")) if _same_identity(item, r, self.mode)])
         return matches
 
     def _classify(self, item: ResourceResult, found: list[dict[str, Any]], first: bool) -> None:
@@ -361,7 +366,7 @@ class Loader:
         items = [ResourceResult(r) for r in dependency_order(resources)]
         total = len(items)
         progress = self.options.progress or (lambda done, all_: None)
-        found = self.options.backoff.run(lambda: self.lookup(items), "looking up existing resources")
+        found = self.lookup(items)
         for item, matches in zip(items, found):
             self._classify(item, matches, first=True)
         pending = [i for i in items if i.status == "pending"]
@@ -412,7 +417,7 @@ def verify(client: FhirClient, resources: list[dict[str, Any]], options: LoadOpt
     """Every resource searched on the server (url|version, or id) and compared with what we send."""
     loader = Loader(client, options)
     items = [ResourceResult(r) for r in resources]
-    found = options.backoff.run(lambda: loader.lookup(items), "verifying")
+    found = loader.lookup(items)
     diags: list[Diagnostic] = []
     for item, matches in zip(items, found):
         identity = f"{item.url}|{item.version}" if item.by_canonical(options.mode) else item.ref

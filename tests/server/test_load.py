@@ -270,3 +270,25 @@ def test_library_content_elm_is_compact_and_fhirhelpers_identical_across_guideli
                                         folder / "resources" / "Library-FHIRHelpers-4.0.1.json"]}
     assert len(helpers) == 1  # byte-identical in every guideline: one resource on any server
     assert all(len(p.read_bytes()) < 1024 * 1024 for p in folder.glob("resources/*.json"))
+
+
+def test_verify_reports_duplicates_and_put_refuses_to_overwrite_another_canonical(
+        fhir_server: FhirTestServer, vcf_output: Path, tmp_path: Path) -> None:
+    import httpx
+
+    resources = _resources(vcf_output / VCF)
+    value_set = next(r for r in resources if r["resourceType"] == "ValueSet")
+    copy = {k: v for k, v in value_set.items() if k != "id"}
+    assert httpx.post(f"{fhir_server.base}/ValueSet", json=copy).status_code == 201
+    assert httpx.post(f"{fhir_server.base}/ValueSet", json=copy).status_code == 201  # a duplicate, made by hand
+    run = cpg_load(VCF, fhir_server.base, "--output", str(vcf_output), "--verify")
+    assert run.exit_code == 1 and "SERVER032" in run.stderr and value_set["url"] in run.stderr
+
+    fhir_server.control(reset=True)
+    squatter = {**value_set, "url": "http://example.org/fhir/someone-else/ValueSet/" + value_set["id"]}
+    assert httpx.put(f"{fhir_server.base}/ValueSet/{value_set['id']}", json=squatter).status_code in (200, 201)
+    put = cpg_load(VCF, fhir_server.base, "--output", str(vcf_output), "--mode", "put", "--format", "json")
+    assert put.exit_code == 1
+    result = next(r for r in put.json()["resources"] if r["resource"] == f"ValueSet/{value_set['id']}")
+    assert result["status"] == "failed" and "id collision" in result["message"]
+    assert fhir_server.search(f"ValueSet?_id={value_set['id']}")[0]["url"] == squatter["url"]  # left alone

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from generator.cli._common import reports_errors
 from generator.diagnostics import Diagnostic, GeneratorError
 
 
@@ -85,6 +86,7 @@ def _summary_table(totals_by_type: dict[str, dict[str, int]], statuses: tuple[st
 @click.option("--verify", "do_verify", is_flag=True,
               help="After loading, search every resource on the server and compare it with what was sent.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@reports_errors
 def load_command(target: str, server: str, mode: str, max_entries: int, max_bytes: int, output: Path,
                  token_env: str | None, token_file: str | None, basic_env: str | None, basic_file: str | None,
                  oauth_token_url: str | None, client_id: str | None, client_secret_env: str | None,

@@ -208,7 +208,7 @@ def test_killed_load_completes_on_rerun(fhir_server: FhirTestServer, vcf_output:
     rerun = cpg_load(VCF, fhir_server.base, "--output", str(vcf_output), "--verify", "--format", "json")
     assert rerun.exit_code == 0, rerun.stdout
     totals = rerun.json()["totals"]
-    assert totals["matched"] >= partial - 4 and totals["created"] + totals["matched"] == len(resources)
+    assert totals["matched"] >= partial and totals["created"] + totals["matched"] == len(resources)
     assert set(_canonicals_on_server(fhir_server, resources).values()) == {1}
 
 

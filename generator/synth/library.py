@@ -4,7 +4,9 @@ The logic Library claims the CRMI computable/executable and CQL IG cql-library,
 elm-json-library and cql-module profiles: content is CQL + ELM JSON (base64), parameters,
 data requirements and depends-on related artifacts are computed from the ELM (as
 `$data-requirements` would), and the translator options travel in a contained Parameters
-referenced by `cqf-cqlOptions`.
+referenced by `cqf-cqlOptions`. The ELM is embedded as compact JSON (servers refuse the
+megabyte strings pretty-printed ELM makes). Shared libraries (FHIRHelpers) are built by
+`shared_library`: the same resource, byte for byte, whichever guideline emits it.
 """
 
 from __future__ import annotations

@@ -292,3 +292,14 @@ def test_verify_reports_duplicates_and_put_refuses_to_overwrite_another_canonica
     result = next(r for r in put.json()["resources"] if r["resource"] == f"ValueSet/{value_set['id']}")
     assert result["status"] == "failed" and "id collision" in result["message"]
     assert fhir_server.search(f"ValueSet?_id={value_set['id']}")[0]["url"] == squatter["url"]  # left alone
+
+
+def test_a_body_cap_below_max_bytes_is_met_by_splitting(fhir_server: FhirTestServer, vcf_output: Path) -> None:
+    fhir_server.control(maxBody=600_000)
+    run = cpg_load(VCF, fhir_server.base, "--output", str(vcf_output), "--max-bytes", "4000000", "--mode", "batch",
+                   "--format", "json")
+    assert run.exit_code == 0, run.stdout
+    statuses = [r["status"] for r in fhir_server.stats()["requests"]]
+    assert 413 in statuses  # the server's cap was really hit, and the halves went through
+    assert run.json()["totals"]["created"] == len(_resources(vcf_output / VCF))
+    assert all(r["bytes"] <= 600_000 for r in fhir_server.stats()["requests"] if r["status"] == 200)

@@ -11,7 +11,8 @@
 //                   "delayMs": 0, "maxBody": 1048576, "change": {"type": "Library", "url": "...", "title": "..."}}
 //   GET  /$control -> {"requests": [...], "resources": N}
 // Faults are consumed one per FHIR request, in order: "429" (with Retry-After), "502"/"503"/"504",
-// "drop" (connection closed before processing), "drop-after" (processed, then closed unanswered).
+// "drop" (connection closed before processing), "drop-after" (processed, then closed unanswered),
+// "expire" (every issued OAuth2 access token expires before this request).
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
@@ -154,6 +155,10 @@ async function handle(req, res) {
 
   const record = { method: req.method, path: url.pathname + url.search, bytes: size, entries: null, writes: 0, status: 0 };
   state.requests.push(record);
+  if (state.faults[0] === 'expire') {
+    state.faults.shift();
+    state.issued.clear(); // every OAuth2 access token expires now
+  }
   if (!authorized(req)) {
     record.status = 401;
     return send(res, 401, outcome('login', 'Unauthorized'), { 'www-authenticate': 'Bearer' });

@@ -153,13 +153,18 @@ def test_basic_and_oauth_client_credentials(fhir_server: FhirTestServer, vcf_out
                      env={"CPG_SECRET": secret})
     assert oauth.exit_code == 0, oauth.stdout
     assert oauth.json()["totals"]["matched"] == len(_resources(vcf_output / VCF))
+    fhir_server.control(faults=["ok", "ok", "expire"])  # the access token expires mid-load: a new one is fetched
+    again = cpg_load(VCF, fhir_server.base, "--output", str(vcf_output), "--oauth-token-url", token_url,
+                     "--client-id", "cpg-loader", "--client-secret-env", "CPG_SECRET", env={"CPG_SECRET": secret})
+    assert again.exit_code == 0, again.stderr
+    assert [r["status"] for r in fhir_server.stats()["requests"]].count(401) == 1
     refused = cpg_load(VCF, fhir_server.base, "--output", str(vcf_output), "--oauth-token-url", token_url,
                        "--client-id", "cpg-loader", "--client-secret-env", "CPG_SECRET",
                        env={"CPG_SECRET": secret + "-wrong"})
     assert refused.exit_code == 2 and "SERVER013" in refused.stderr
     missing = cpg_load(VCF, fhir_server.base, "--output", str(vcf_output), "--token-env", "CPG_UNSET_VARIABLE")
     assert missing.exit_code == 2 and "SERVER004" in missing.stderr
-    for run in (basic, oauth, refused, missing):
+    for run in (basic, oauth, again, refused, missing):
         assert secret not in run.stdout + run.stderr
 
 

@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -52,15 +53,16 @@ def fhir_server_process() -> Iterator[FhirTestServer]:
     node = shutil.which("node")
     if node is None or not (ROOT / "node_modules" / "@medplum" / "fhir-router").is_dir():
         pytest.fail("node and `npm ci` (node_modules/@medplum/fhir-router) are needed for the load tests")
-    process = subprocess.Popen([node, str(SERVER_SCRIPT)], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    log = tempfile.TemporaryFile()  # the server's stderr (a pipe nobody reads could fill and block it)
+    process = subprocess.Popen([node, str(SERVER_SCRIPT)], cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
     first_line: list[str] = []
     reader = threading.Thread(target=lambda: first_line.append(process.stdout.readline()), daemon=True)  # type: ignore[union-attr]
     reader.start()
     reader.join(timeout=60)
     if not first_line or not first_line[0].strip():
         process.kill()
-        pytest.fail(f"the test FHIR server did not start: {process.stderr.read()[-2000:]}")  # type: ignore[union-attr]
+        log.seek(0)
+        pytest.fail(f"the test FHIR server did not start: {log.read()[-2000:].decode(errors='replace')}")
     server = FhirTestServer(json.loads(first_line[0])["port"], process)
     try:
         yield server
@@ -71,9 +73,9 @@ def fhir_server_process() -> Iterator[FhirTestServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+        if process.stdout is not None:
+            process.stdout.close()
+        log.close()
 
 
 @pytest.fixture

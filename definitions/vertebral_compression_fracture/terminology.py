@@ -179,12 +179,15 @@ SPINAL_INSTABILITY = ValueSet(
     description="Spinal instability of the thoracic, thoracolumbar or lumbar region.",
     codes=[
         ICD10CM("M53.2X4", "Spinal instabilities, thoracic region",
-                note="UNCONFIRMED: the M53.2X- family is confirmed (M53.2X7, M53.2X8 in VSAC 'Pain Related to "
-                "Prostate Cancer' 2.16.840.1.113883.3.526.3.451), this region code was not found."),
+                note="UNCONFIRMED display: the code is listed with M53.2X3-M53.2X9 in a public ICD-10-CM code list "
+                "(GitHub id 50242151954); family wording confirmed by VSAC 'Pain Related to Prostate Cancer' "
+                "(2.16.840.1.113883.3.526.3.451: M53.2X7, M53.2X8)."),
         ICD10CM("M53.2X5", "Spinal instabilities, thoracolumbar region",
-                note="UNCONFIRMED: family M53.2X- confirmed in VSAC (M53.2X7, M53.2X8); this code not found."),
+                note="UNCONFIRMED display: listed in a public ICD-10-CM code list (GitHub id 50242151954); family "
+                "wording confirmed by VSAC (M53.2X7, M53.2X8)."),
         ICD10CM("M53.2X6", "Spinal instabilities, lumbar region",
-                note="UNCONFIRMED: family M53.2X- confirmed in VSAC (M53.2X7, M53.2X8); this code not found."),
+                note=_github("'M53.2X6 Spinal instabilities, lumbar region' in a coding checklist", "54058290206",
+                             "40795510156")),
     ],
 )
 
@@ -298,8 +301,17 @@ SYSTEMIC_MASTOCYTOSIS = ValueSet(
 
 # --- bisphosphonate contraindications ------------------------------------------------------------
 
-HYPOCALCAEMIA = SNOMED("5291005", "Hypocalcemia",
-                       note="UNCONFIRMED: not found in the public value sets searched (recalled code).")
+HYPOCALCAEMIA = ValueSet(
+    "hypocalcaemia",
+    title="Hypocalcaemia diagnoses",
+    description="Hypocalcaemia (SNOMED CT or ICD-10-CM).",
+    codes=[
+        SNOMED("5291005", "Hypocalcemia", note="UNCONFIRMED: not found in the public value sets searched (recalled "
+               "code); kept because ICD-10-CM E83.51 below is confirmed."),
+        ICD10CM("E83.51", "Hypocalcemia", note=_github("'E83.51 - Hypocalcemia' in ICD-10-CM code lists",
+                                                       "56257331909", "56699610487", "52848063865")),
+    ],
+)
 
 OESOPHAGEAL_ABNORMALITY = ValueSet(
     "oesophageal-abnormality",
@@ -329,8 +341,9 @@ CREATININE_CLEARANCE = ValueSet(
     title="Creatinine clearance",
     description="Measured or estimated creatinine clearance (mL/min).",
     codes=[
-        LOINC("2164-2", "Creatinine renal clearance in 24 hour Urine and Serum",
-              note="UNCONFIRMED: not found in the public value sets searched (recalled code)."),
+        LOINC("2164-2", "Creatinine renal clearance in 24 hour Urine and Serum or Plasma",
+              note=_github("'Creatinine renal clearance in 24 hour Urine and Serum or Plasma' in FHIR Shorthand "
+                           "examples", "26175053873", "26157153499")),
         LOINC("35591-7", "Creatinine renal clearance predicted by Cockcroft-Gault formula",
               note=_github("'35591-7 Creatinine renal clearance predicted by Cockcroft-Gault formula' in a LOINC "
                            "table", "26986528788")),
@@ -458,11 +471,13 @@ OXYCODONE = RXNORM("7804", "oxycodone", note=_US_CORE_SUBSTANCE)
 ALENDRONATE = RXNORM("46041", "alendronate", note=_US_CORE_SUBSTANCE)
 RISEDRONATE = RXNORM("73056", "risedronate", note=_US_CORE_SUBSTANCE)
 IBANDRONATE = RXNORM("115264", "ibandronate", note=_US_CORE_SUBSTANCE)
-DENOSUMAB = RXNORM("993449", "denosumab", note="UNCONFIRMED: not found in the public sources searched.")
+DENOSUMAB = RXNORM("993449", "denosumab", note="UNCONFIRMED: RxNorm id not found in the public sources searched "
+                   "(recalled code).")
 CALCIUM_CARBONATE = RXNORM("1897", "calcium carbonate", note=_US_CORE_SUBSTANCE)
 CHOLECALCIFEROL = RXNORM("2418", "cholecalciferol", note=_US_CORE_SUBSTANCE)
 PEGINTERFERON_ALFA_2A = RXNORM("120608", "peginterferon alfa-2a",
-                               note="UNCONFIRMED: not found in the public sources searched.")
+                               note="UNCONFIRMED: RxNorm id not found in the public sources searched (recalled "
+                               "code).")
 
 NSAIDS = ValueSet(
     "nsaids",
@@ -516,7 +531,7 @@ ORAL_ROUTE = SNOMED("26643006", "Oral route", note=_dicom("CID 11 Route of Admin
 VALUE_SETS = [
     VERTEBRAL_FRACTURE, L3_OR_L4_VERTEBRA, NEUROLOGICAL_DEFICIT, SPINAL_CORD_COMPRESSION, SPINAL_INSTABILITY,
     SPINAL_DEFORMITY, PULMONARY_DYSFUNCTION, MALIGNANCY, SPINAL_METASTASES, SYSTEMIC_MASTOCYTOSIS,
-    OESOPHAGEAL_ABNORMALITY, UNABLE_TO_SIT_OR_STAND_UPRIGHT, CREATININE_CLEARANCE, MRI_CONTRAINDICATION,
+    HYPOCALCAEMIA, OESOPHAGEAL_ABNORMALITY, UNABLE_TO_SIT_OR_STAND_UPRIGHT, CREATININE_CLEARANCE, MRI_CONTRAINDICATION,
     NOT_SURGICAL_CANDIDATE, VERTEBRAL_AUGMENTATION, SPINE_MRI, SPINE_CT, NSAIDS, OPIOIDS, ANALGESICS, BISPHOSPHONATES,
     BISPHOSPHONATES_WITHOUT_RISEDRONATE,
 ]

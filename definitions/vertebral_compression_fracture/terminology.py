@@ -91,7 +91,8 @@ VERTEBRAL_FRACTURE = ValueSet(
         COMPRESSION_FRACTURE_OF_VERTEBRAL_COLUMN,
         SNOMED("240198002", "Osteoporotic vertebral collapse",
                note=_vsac("Osteoporosis", "2.16.840.1.113883.3.464.1003.113.12.1038", _R4)),
-        SNOMED("311890007", "Collapse of lumbar vertebra due to osteoporosis", note=_vsac(*_OSTEOPOROTIC_FRACTURES, _R4)),
+        SNOMED("311890007", "Collapse of lumbar vertebra due to osteoporosis",
+               note=_vsac(*_OSTEOPOROTIC_FRACTURES, _R4)),
         SNOMED("311891006", "Collapse of thoracic vertebra due to osteoporosis",
                note=_vsac(*_OSTEOPOROTIC_FRACTURES, _R4)),
         SNOMED("203450003", "Osteoporotic fracture of lumbar vertebra", note=_vsac(*_OSTEOPOROTIC_FRACTURES, _R4)),
@@ -140,7 +141,8 @@ NEUROLOGICAL_DEFICIT = ValueSet(
     "neurological-deficit",
     title="Neurological deficit",
     description="Neurological deficits as commonly recorded: paraplegia/paraparesis, limb weakness, saddle "
-    "sensory loss, cauda equina syndrome (with or without bladder involvement), neurogenic bowel. Radiculopathy "
+    "sensory loss, cauda equina syndrome (with or without bladder involvement), neurogenic bladder or bowel "
+    "(which other diseases can also cause: the clinician judges the referral). Radiculopathy "
     "codes are not included (they do not state a motor deficit). Explicit list; descendants need a rule-based "
     "value set.",
     codes=[
@@ -156,6 +158,12 @@ NEUROLOGICAL_DEFICIT = ValueSet(
         SNOMED("16846261000119106", "Compression of cauda equina", note=_vsac(*_NEUROLOGIC_IMPAIRMENT)),
         ICD10CM("G83.4", "Cauda equina syndrome", note=_vsac(*_NEUROLOGIC_IMPAIRMENT)),
         ICD10CM("K59.2", "Neurogenic bowel, not elsewhere classified", note=_vsac(*_NEUROLOGIC_IMPAIRMENT)),
+        ICD10CM("G82.20", "Paraplegia, unspecified",
+                note=_github("'G82.20 Paraplegia, unspecified' in ICD-10-CM code tables", "54174064999",
+                             "52289885253")),
+        ICD10CM("N31.9", "Neuromuscular dysfunction of bladder, unspecified",
+                note=_github("'N31.9 Neuromuscular dysfunction of bladder, unspecified' (neurogenic bladder) in "
+                             "code tables", "696793978", "53195827798")),
     ],
 )
 
@@ -212,8 +220,8 @@ PULMONARY_DYSFUNCTION = ValueSet(
     description="Respiratory insufficiency or failure (the sources' 'pulmonary dysfunction').",
     codes=[
         SNOMED("409623005", "Respiratory insufficiency",
-               note=_github("'Respiratory insufficiency (disorder)' in a German MII ConceptMap and an ECL", "37858247161",
-                            "13231718286")),
+               note=_github("'Respiratory insufficiency (disorder)' in a German MII ConceptMap and an ECL",
+                            "37858247161", "13231718286")),
         SNOMED("409622000", "Respiratory failure",
                note=_vsac("Advanced Illness", "2.16.840.1.113883.3.464.1003.110.12.1082")),
     ],

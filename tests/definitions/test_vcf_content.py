@@ -280,3 +280,10 @@ def test_calcium_and_vitamin_d_are_minimums_not_exact_doses() -> None:
             assert dosage.text.startswith("At least"), dosage.text
             assert dosage.dose is None, "a structured dose would state an exact amount"
     assert "elemental" in rec.activities[0].dosage.text
+
+
+def test_review_lists_every_code_with_its_note() -> None:
+    """REVIEW.md's verification table stays in step with the definitions (issue 13)."""
+    review = (PACKAGE_DIR / "REVIEW.md").read_text(encoding="utf-8")
+    for code in _all_codes():
+        assert f"| {code.code} | {code.display} | {code.note.replace('|', '/')} |" in review, code.code

@@ -236,7 +236,8 @@ SCENARIOS = [
             "vertebroplasty-not-recommended",
             "referral-persistent-pain",
             "dorsal-root-ganglion-block",
-            # issue 13: one MRI at a time (no 8-week imaging next to the new MRI); no PEG-interferon/denosumab for refractory pain outside systemic mastocytosis.
+            # issue 13: one MRI at a time (no 8-week imaging next to the new MRI); no PEG-interferon/denosumab
+            # for refractory pain outside systemic mastocytosis.
         ],
         absent=ALL_OTHERS,
     ),
@@ -528,7 +529,7 @@ SCENARIOS = [
     ),
     Scenario(
         "traumatic-lumbar-fracture",
-        title="Counter-case: 35-year-old man, traumatic L1 wedge fracture (S32.010A, closed fracture of lumbar vertebra)",
+        title="Counter-case: 35-year-old man, traumatic L1 wedge fracture (S32.010A; closed fracture of L1)",
         bundle="scenarios/traumatic-lumbar-fracture.json",
         date=EVALUATION_DATE,
         present=[],

@@ -19,6 +19,8 @@ class Code:
     system: str
     code: str
     display: str
+    #: Where the code's meaning was confirmed (or "UNCONFIRMED: ..."); not part of the code's identity.
+    note: str | None = field(default=None, compare=False)
 
     def to_coding(self) -> dict[str, str]:
         return {"system": self.system, "code": self.code, "display": self.display}
@@ -31,8 +33,8 @@ class CodeSystem:
     name: str
     uri: str
 
-    def __call__(self, code: str, display: str) -> Code:
-        return Code(self.uri, code, display)
+    def __call__(self, code: str, display: str, note: str | None = None) -> Code:
+        return Code(self.uri, code, display, note)
 
 
 SNOMED = CodeSystem("SNOMEDCT", SNOMED_URI)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.diagnostics import DiagnosticBag, SourceLocation
+from generator.model.errors import AuthorError
 from generator.model.guideline import Guideline
 
 
@@ -49,6 +50,10 @@ def _import_guideline(package_dir: Path, bag: DiagnosticBag) -> Guideline | None
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
+    except AuthorError as exc:  # a mistake caught where the object was built: its own code and line
+        location = exc.location or _innermost_author_frame(exc, package_dir)
+        bag.error(exc.code, str(exc), location=location)
+        return None
     except Exception as exc:  # noqa: BLE001 - any author error becomes a located diagnostic
         location = _innermost_author_frame(exc, package_dir)
         bag.error("LOAD003", f"importing {package_dir.name} failed: {type(exc).__name__}: {exc}", location=location)

@@ -8,6 +8,7 @@ reported here with the author's file:line.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,23 +17,12 @@ from generator.diagnostics import DiagnosticBag
 from generator.load import LoadedGuideline
 from generator.model.activities import Activity
 from generator.model.guideline import Guideline, Scenario, Strategy
-from generator.model.logic import (
-    AllOf,
-    AnyOf,
-    BooleanLogic,
-    Compare,
-    Exists,
-    Feature,
-    FeatureName,
-    LatestValue,
-    Not,
-    OnsetBefore,
-    OnsetWithin,
-    PerformedWithin,
-    Records,
-)
+from generator.model.logic import BooleanLogic, EventDate, Feature, FeatureName, Records, _Comparable
 from generator.model.recommendation import Recommendation
 from generator.model.terminology import Code, ValueSet
+
+
+_LOGIC_NODES = (BooleanLogic, Records, EventDate, _Comparable)
 
 
 def pascal_case(text: str) -> str:
@@ -177,17 +167,15 @@ def _resolve_activities(rr: ResolvedRecommendation, url, activity_ids, claim) ->
 
 
 def walk_logic(node: object):  # type: ignore[no-untyped-def]
-    """Yield every logic node below `node` (features are yielded, not entered)."""
+    """Yield every logic node below `node`: expressions, records, event dates (features are yielded, not entered)."""
     yield node
-    if isinstance(node, (AllOf, AnyOf)):
-        for part in node.parts:
-            yield from walk_logic(part)
-    elif isinstance(node, Not):
-        yield from walk_logic(node.part)
-    elif isinstance(node, Compare):
-        yield from walk_logic(node.left)
-    elif isinstance(node, (Exists, OnsetWithin, OnsetBefore, PerformedWithin, LatestValue)):
-        yield node.records
+    if isinstance(node, Feature) or not dataclasses.is_dataclass(node):
+        return
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        for child in value if isinstance(value, tuple) else (value,):
+            if isinstance(child, _LOGIC_NODES):
+                yield from walk_logic(child)
 
 
 def _collect_features(g: Guideline, bag: DiagnosticBag) -> list[Feature]:
@@ -237,6 +225,9 @@ def _logic_terms(features: list[Feature]) -> list[Code | ValueSet]:
     """Codes and value sets the features retrieve by (activity codes are not logic)."""
     terms: list[Code | ValueSet] = []
     for feature in features:
+        for term in [*feature.codes, *feature.value_sets]:  # declared for raw CQL
+            if term not in terms:
+                terms.append(term)
         if feature.expression is None:
             continue
         for node in walk_logic(feature.expression):

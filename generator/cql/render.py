@@ -21,14 +21,20 @@ from generator.model.logic import (
     AgeInYears,
     AllOf,
     AnyOf,
+    AtLeast,
     BooleanLogic,
+    ClinicalStatus,
     Compare,
     ConditionRecords,
+    Count,
+    Elapsed,
+    EventDate,
     Exists,
     Feature,
     FeatureName,
     LatestValue,
     MedicationRecords,
+    MedicationUse,
     Not,
     ObservationRecords,
     OnsetBefore,
@@ -36,9 +42,11 @@ from generator.model.logic import (
     PerformedWithin,
     ProcedureRecords,
     RawCql,
+    RecordedWithin,
     Records,
+    SexIs,
 )
-from generator.model.terminology import KNOWN_SYSTEM_NAMES, Code, ValueSet
+from generator.model.terminology import KNOWN_SYSTEM_NAMES, Code, Quantity, ValueSet, unit_spellings
 from generator.resolve import ResolvedGuideline
 
 
@@ -121,6 +129,7 @@ class LibraryRenderer:
         self._data_defines: dict[str, Block] = {}  # name -> block, in first-use order
         self._functions: dict[str, str] = {}
         self._uses_condition_status = False
+        self._data_problems: list[tuple[str, str, str]] = []  # (records define, value function, unit)
 
     # --- names -----------------------------------------------------------------------
 
@@ -154,38 +163,93 @@ class LibraryRenderer:
 
     # --- data defines ----------------------------------------------------------------
 
+    _KINDS = {"Condition": "Conditions", "Observation": "Observations", "Procedure": "Procedures",
+              "Medication": "Medication Use"}
+
     def _records_define(self, records: Records) -> str:
-        kind = {"Condition": "Conditions", "Observation": "Observations", "Procedure": "Procedures",
-                "MedicationRequest": "Medication Requests"}[records.resource_type]
-        name = f"{self.term_name(records.terminology)} {kind}"
+        """The define listing `records` (one per distinct filter combination), created on first use."""
+        name = f"{self.term_name(records.terminology)} {self._KINDS[records.resource_type]}"
+        if isinstance(records, ConditionRecords) and records.status is ClinicalStatus.HISTORY:
+            name += " Ever Recorded"
         if records.body_site is not None:
             name += f" At {self.term_name(records.body_site)}"
+        if records.value_filter is not None:
+            op, quantity = records.value_filter
+            name += f" With Value {op} {quantity.value} {quantity.unit}"
+        if records.window is not None:
+            name += f" Within {records.window}"
+        if records.before_event is not None:
+            name += f" Before {self._event_define(records.before_event)}"
         if name not in self._data_defines:
             self._data_defines[name] = Block(_SNIPPETS.define(name, self._records_body(records)), subject=f"data:{name}")
         return name
+
+    def _date_of(self, records: Records, alias: str) -> str:
+        """The CQL date a record of this kind is placed in time by (README: builder vocabulary)."""
+        if isinstance(records, ConditionRecords):
+            self._functions["Onset Date"] = _FUNCTIONS.onset_date()
+            return f'"Onset Date"({alias})'
+        if isinstance(records, ObservationRecords):
+            self._functions["Observation Date"] = _FUNCTIONS.observation_date()
+            return f'"Observation Date"({alias})'
+        if isinstance(records, ProcedureRecords):
+            self._functions["Performed Date"] = _FUNCTIONS.performed_date()
+            return f'"Performed Date"({alias})'
+        return f"{alias}.start"
+
+    def _filters(self, records: Records, alias: str) -> list[str]:
+        filters: list[str] = []
+        site = records.body_site
+        if site is not None:
+            filters.append(_SNIPPETS.body_site(alias, self.term_name(site), isinstance(site, ValueSet)))
+        if records.value_filter is not None:
+            op, quantity = records.value_filter
+            filters.append(f"{cql_identifier(self._value_function(quantity.unit))}({alias}) {op} {quantity.to_cql()}")
+        if records.window is not None:
+            filters.append(_SNIPPETS.within(self._date_of(records, alias), records.window.to_cql()))
+        if records.before_event is not None:
+            filters.append(f"{self._date_of(records, alias)} < {cql_identifier(self._event_define(records.before_event))}")
+        return filters
 
     def _records_body(self, records: Records) -> str:
         term = self.term_name(records.terminology)
         if isinstance(records, ConditionRecords):
             self._uses_condition_status = True
-            site = records.body_site
-            return _SNIPPETS.condition_records(
-                term, self.term_name(site) if site is not None else None, isinstance(site, ValueSet)
-            )
+            return _SNIPPETS.condition_records(term, records.status is ClinicalStatus.ACTIVE, self._filters(records, "C"))
         if isinstance(records, ObservationRecords):
-            return _SNIPPETS.observation_records(term)
+            return _SNIPPETS.observation_records(term, self._filters(records, "O"))
         if isinstance(records, ProcedureRecords):
-            return _SNIPPETS.procedure_records(term)
+            return _SNIPPETS.procedure_records(term, self._filters(records, "P"))
         if isinstance(records, MedicationRecords):
-            return _SNIPPETS.medication_records(term)
+            self._functions["Medication Use"] = _FUNCTIONS.medication_use()
+            self._functions["Medication Request Use"] = _FUNCTIONS.medication_request_use()
+            self._functions["Medication Statement Use"] = _FUNCTIONS.medication_statement_use()
+            return _SNIPPETS.medication_use(term, self._filters(records, "U"))
         raise TypeError(f"unsupported records {type(records).__name__}")
 
-    def _latest_define(self, latest: LatestValue) -> str:
+    def _value_function(self, unit: str) -> str:
+        name = f"Value In {unit}"
+        if name not in self._functions:
+            self._functions[name] = _FUNCTIONS.value_in(name, unit, unit_spellings(unit))
+        return name
+
+    def _latest_define(self, latest: LatestValue, unit: str) -> str:
         records = self._records_define(latest.records)
-        name = f"Latest {self.term_name(latest.records.terminology)} Observation"
+        name = f"Latest {records} Value In {unit}"
         if name not in self._data_defines:
-            self._functions["Observation Date"] = _FUNCTIONS.observation_date()
-            self._data_defines[name] = Block(_SNIPPETS.define(name, _SNIPPETS.latest_observation(records)), subject=f"data:{name}")
+            self._date_of(latest.records, "O")
+            function = self._value_function(unit)
+            self._data_problems.append((records, function, unit))
+            self._data_defines[name] = Block(_SNIPPETS.define(name, _SNIPPETS.latest_observation(records, function)),
+                                             subject=f"data:{name}")
+        return name
+
+    def _event_define(self, event: EventDate) -> str:
+        records = self._records_define(event.records)
+        name = f"{event.which.title()} {records} Date"
+        if name not in self._data_defines:
+            body = _SNIPPETS.event_date(records, self._date_of(event.records, "X"), event.which)
+            self._data_defines[name] = Block(_SNIPPETS.define(name, body), subject=f"data:{name}")
         return name
 
     # --- expressions -----------------------------------------------------------------
@@ -223,6 +287,11 @@ class LibraryRenderer:
         return _SNIPPETS.exists(self._records_define(node.records))
 
     @expr.register
+    def _(self, node: MedicationUse) -> str:
+        duration = node.duration.to_cql() if node.duration is not None else None
+        return _SNIPPETS.medication_use_test(self._records_define(node.records), node.kind, duration)
+
+    @expr.register
     def _(self, node: OnsetWithin) -> str:
         self._functions["Onset Date"] = _FUNCTIONS.onset_date()
         return _SNIPPETS.onset_within(self._records_define(node.records), node.duration.to_cql())
@@ -233,16 +302,56 @@ class LibraryRenderer:
         return _SNIPPETS.onset_before(self._records_define(node.records), node.duration.to_cql())
 
     @expr.register
+    def _(self, node: RecordedWithin) -> str:
+        return _SNIPPETS.recorded_within(self._records_define(node.records), node.duration.to_cql())
+
+    @expr.register
     def _(self, node: PerformedWithin) -> str:
         self._functions["Performed Date"] = _FUNCTIONS.performed_date()
         return _SNIPPETS.performed_within(self._records_define(node.records), node.duration.to_cql())
 
     @expr.register
+    def _(self, node: AtLeast) -> str:
+        records = self._records_define(node.records)
+        if node.apart is None:
+            return f"{_SNIPPETS.count(records)} >= {node.n}"
+        return _SNIPPETS.apart(records, None, self._date_of(node.records, "A"), self._date_of(node.records, "B"),
+                               node.apart.to_cql())
+
+    @expr.register
+    def _(self, node: SexIs) -> str:
+        return _SNIPPETS.sex_is(node.value)
+
+    @expr.register
     def _(self, node: Compare) -> str:
-        if isinstance(node.left, AgeInYears):
-            return _SNIPPETS.age_compare(node.op, node.right)
-        latest = self._latest_define(node.left)
-        return _SNIPPETS.latest_value_compare(latest, node.op, node.right.to_cql())  # type: ignore[union-attr]
+        left = node.left
+        if isinstance(left, AgeInYears):
+            function = "AgeInMonths" if left.unit == "months" else "AgeInYears"
+            return _SNIPPETS.age_compare(function, node.op, node.right)
+        if isinstance(left, Count):
+            return f"{_SNIPPETS.count(self._records_define(left.records))} {node.op} {node.right}"
+        if isinstance(left, Elapsed):
+            start = cql_identifier(self._event_define(left.start))
+            end = cql_identifier(self._event_define(left.end)) if left.end is not None else "Now()"
+            # elapsed >= D  <=>  start + D <= end (no unit conversion between calendar units)
+            flipped = {">=": "<=", ">": "<", "<=": ">=", "<": ">", "=": "="}[node.op]
+            return _SNIPPETS.coalesce_false(f"{start} + {node.right.to_cql()} {flipped} {end}")  # type: ignore[union-attr]
+        assert isinstance(left, LatestValue) and isinstance(node.right, Quantity)
+        latest = self._latest_define(left, node.right.unit)
+        return _SNIPPETS.latest_value_compare(latest, node.op, node.right.to_cql())
+
+    def _data_problems_block(self) -> Block | None:
+        """DATA001: observations whose value could not be used, per resource (never a whole-patient failure)."""
+        if not self._data_problems:
+            return None
+        parts = [
+            f"({cql_identifier(records)} O where O.value is not null and {cql_identifier(function)}(O) is null\n"
+            f"  return 'DATA001 Observation/' + O.id + ': value not usable in ' + {cql_string(unit)})"
+            for records, function, unit in self._data_problems
+        ]
+        body = "\nunion\n".join(parts) if len(parts) > 1 else parts[0]
+        text = _SNIPPETS.define("Data Problems", body, "Values in records the logic could not use (DATA001), one line per resource")
+        return Block(text, subject="data:Data Problems")
 
     # --- the library -----------------------------------------------------------------
 
@@ -274,7 +383,9 @@ class LibraryRenderer:
             codes=self._code_declarations(),
         )
         function_blocks = [Block(text, subject=f"function:{name}") for name, text in sorted(self._functions.items())]
-        ordered = [Block(header, rg.guideline.location, "library")] + function_blocks + list(self._data_defines.values()) + blocks
+        problems = self._data_problems_block()
+        ordered = ([Block(header, rg.guideline.location, "library")] + function_blocks + list(self._data_defines.values())
+                   + blocks + ([problems] if problems else []))
         return _assemble(rg.library_name, rg.guideline.version, ordered)
 
     def _code_declarations(self) -> list[_CodeDecl]:

@@ -22,7 +22,7 @@ fracture = Feature("Fracture", conditions(FRACTURE).exists())
 GOOD_REC = '''\
 rec = Recommendation(
     "mri", title="MRI", statement="Image the spine.", when=fracture,
-    then=Service(title="MRI", code=SNOMED("241646001", "MRI of spine")),
+    then=Service(title="MRI", code=SNOMED("113091000", "Magnetic resonance imaging")),
     sources=[Source("doc", "Obtain MRI of the spine")],
 )
 '''
@@ -86,7 +86,7 @@ def test_non_semver_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 
 def test_activity_without_code(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = write_guideline(tmp_path, GOOD_REC.replace(', code=SNOMED("241646001", "MRI of spine")', ""))
+    path = write_guideline(tmp_path, GOOD_REC.replace(', code=SNOMED("113091000", "Magnetic resonance imaging")', ""))
     assert errors(tmp_path, monkeypatch) == [("RULE003", f"definitions/g/__init__.py:{line_of(path, 'then=Service')}")]
 
 

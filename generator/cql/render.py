@@ -224,7 +224,7 @@ class LibraryRenderer:
             self._functions["Medication Use"] = _FUNCTIONS.medication_use()
             self._functions["Medication Request Use"] = _FUNCTIONS.medication_request_use()
             self._functions["Medication Statement Use"] = _FUNCTIONS.medication_statement_use()
-            return _SNIPPETS.medication_use(term, self._filters(records, "U"))
+            return _SNIPPETS.medication_use(term, isinstance(records.terminology, ValueSet), self._filters(records, "U"))
         raise TypeError(f"unsupported records {type(records).__name__}")
 
     def _value_function(self, unit: str) -> str:

@@ -9,18 +9,20 @@ from __future__ import annotations
 import importlib.util
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.diagnostics import DiagnosticBag, SourceLocation
 from generator.model.errors import AuthorError
 from generator.model.guideline import Guideline
+from generator.model.recommendation import DEFINED_RECOMMENDATIONS, Recommendation
 
 
 @dataclass
 class LoadedGuideline:
     guideline: Guideline
     package_dir: Path
+    defined_recommendations: list[Recommendation] = field(default_factory=list)  # built while importing
 
 
 def load_definitions(definitions_dir: Path, bag: DiagnosticBag) -> list[LoadedGuideline]:
@@ -29,9 +31,12 @@ def load_definitions(definitions_dir: Path, bag: DiagnosticBag) -> list[LoadedGu
         return []
     loaded: list[LoadedGuideline] = []
     for package_dir in sorted(p for p in definitions_dir.iterdir() if (p / "__init__.py").is_file()):
+        first = len(DEFINED_RECOMMENDATIONS)
         guideline = _import_guideline(package_dir, bag)
+        defined = DEFINED_RECOMMENDATIONS[first:]
+        del DEFINED_RECOMMENDATIONS[first:]  # nothing kept alive across builds
         if guideline is not None:
-            loaded.append(LoadedGuideline(guideline, package_dir))
+            loaded.append(LoadedGuideline(guideline, package_dir, defined))
     if not loaded and not bag.has_errors:
         bag.error("LOAD002", f"no guideline packages (with a module-level `guideline`) in {definitions_dir}")
     return loaded

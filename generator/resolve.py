@@ -82,6 +82,7 @@ class ResolvedGuideline:
     codes: list[Code]
     logic_terms: list[Code | ValueSet]  # what the features ask of patient data, in first-use order
     scenarios: list[Scenario]
+    defined_recommendations: list[Recommendation] = field(default_factory=list)  # built by the package (RULE015)
 
     @property
     def recommendations(self) -> list[ResolvedRecommendation]:
@@ -146,6 +147,7 @@ def resolve(loaded: LoadedGuideline, bag: DiagnosticBag) -> ResolvedGuideline:
         codes=codes,
         logic_terms=logic_terms,
         scenarios=list(g.scenarios),
+        defined_recommendations=loaded.defined_recommendations,
     )
 
 

@@ -7,11 +7,16 @@ stable code so tests and users can rely on it.
 
 from __future__ import annotations
 
+import datetime
+import functools
 import json
+import os
 import re
+from pathlib import Path
 
 from generator.diagnostics import DiagnosticBag
-from generator.resolve import ResolvedGuideline
+from generator.model.logic import Feature, FeatureName
+from generator.resolve import ResolvedGuideline, walk_logic
 
 SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
@@ -36,7 +41,19 @@ RULES: dict[str, str] = {
     "RULE011": "a recommendation against an activity marks the activity do_not_perform",
     "RULE012": "a recommendation has applicability logic (warning: otherwise it always applies)",
     "RULE013": "scenarios point to an existing bundle and to known recommendation ids",
+    "RULE015": "a recommendation the package defines is placed in a strategy",
+    "RULE016": "a recommendation is placed at most once",
+    "RULE017": "scenario ids are unique",
+    "RULE018": "a scenario does not expect one recommendation both present and absent",
+    "RULE019": "a recommendation FOR an activity does not mark it do_not_perform",
+    "RULE020": "strength or certainty is given only with a direction",
+    "RULE021": "features do not depend on themselves (reported once per cycle, A -> B -> A)",
+    "RULE022": "a scenario date is a real date (YYYY-MM-DD or an ISO dateTime)",
+    "RULE023": "the source documents folder exists (one warning naming the path searched)",
 }
+
+#: Environment variable pointing the passage checks at the source documents (`cpg build --sources`).
+SOURCES_ENV = "CPG_SOURCES_DIR"
 
 
 def check(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
@@ -65,17 +82,35 @@ def check(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
         if not s.recommendations:
             bag.error("RULE010", f"strategy '{s.id}' has no recommendations", location=s.location)
 
+    _check_placement(rg, bag)
+    sources = _sources_folder(rg, bag)
     for rr in rg.recommendations:
-        _check_recommendation(rg, rr, bag)
+        _check_recommendation(rg, rr, bag, sources)
     for feature in rg.features:
         if (feature.logic is None) == (feature.cql is None):
             bag.error("RULE008", f"feature '{feature.name}' needs exactly one of logic or cql=", location=feature.location)
+    _check_feature_cycles(rg, bag)
     _check_scenarios(rg, bag)
 
 
-def _check_recommendation(rg: ResolvedGuideline, rr, bag: DiagnosticBag) -> None:  # type: ignore[no-untyped-def]
+def _check_placement(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
+    placed: dict[int, object] = {}
+    for rs in rg.strategies:
+        for rec in rs.strategy.recommendations:
+            if id(rec) in placed:
+                bag.error("RULE016", f"recommendation '{rec.id}' is placed twice (strategies '{placed[id(rec)]}' and "
+                          f"'{rs.id}')", location=rs.strategy.location)
+            placed[id(rec)] = rs.id
+    for rec in rg.defined_recommendations:
+        if id(rec) not in placed:
+            bag.error("RULE015", f"recommendation '{rec.id}' is defined but placed in no strategy", location=rec.location)
+
+
+def _check_recommendation(rg: ResolvedGuideline, rr, bag: DiagnosticBag, sources: Path | None) -> None:  # type: ignore[no-untyped-def]
     rec = rr.recommendation
     where = {"location": rec.location}
+    if rec.direction is None and (rec.strength is not None or rec.certainty is not None):
+        bag.error("RULE020", f"'{rec.id}' grades strength or certainty but gives no direction (Direction.FOR/AGAINST)", **where)
     if not ID.match(rec.id) or len(rec.id) > 64:
         bag.error("RULE004", f"recommendation id '{rec.id}' must be kebab-case, at most 64 characters", **where)
     if not rec.title:
@@ -87,13 +122,16 @@ def _check_recommendation(rg: ResolvedGuideline, rr, bag: DiagnosticBag) -> None
     if not rec.sources:
         bag.error("RULE005", f"recommendation '{rec.id}' cites no source passage", **where)
     for source in rec.sources:
-        _check_source(rg, rec.id, source, bag)
+        _check_source(rg, rec.id, source, bag, sources)
     for ra in rr.activities:
         activity = ra.activity
         if activity.code is None:
             bag.error("RULE003", f"activity '{ra.id}' of '{rec.id}' has no code", location=activity.location)
         if len(ra.id) > 64 or not ID.match(ra.id):
             bag.error("RULE004", f"activity id '{ra.id}' must be kebab-case, at most 64 characters", location=activity.location)
+        if rec.direction is not None and rec.direction.name == "FOR" and activity.do_not_perform:
+            bag.error("RULE019", f"'{rec.id}' is a recommendation FOR '{ra.id}', which is marked do_not_perform=True",
+                      location=activity.location)
         if rec.direction is not None and rec.direction.name == "AGAINST" and not activity.do_not_perform:
             bag.warning(
                 "RULE011",
@@ -106,28 +144,54 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
 
-def _source_text(rg: ResolvedGuideline, file: str) -> str | None:
-    folder = rg.guideline.sources_dir
-    if folder is None:
+def _sources_folder(rg: ResolvedGuideline, bag: DiagnosticBag) -> Path | None:
+    """Where the source documents are: $CPG_SOURCES_DIR, else the guideline's sources_dir; one warning if absent."""
+    override = os.environ.get(SOURCES_ENV)
+    g = rg.guideline
+    if override:
+        folder = Path(override)
+    elif g.sources_dir is not None:
+        folder = rg.package_dir / g.sources_dir
+    else:
+        if any(rr.recommendation.sources for rr in rg.recommendations):
+            bag.warning("RULE023", "no sources_dir and no --sources/CPG_SOURCES_DIR: cited passages are not checked",
+                        location=g.location)
         return None
-    path = (rg.package_dir / folder / file).resolve()
-    return path.read_text(encoding="utf-8") if path.is_file() else None
+    if not folder.is_dir():
+        bag.warning("RULE023", f"source documents folder not found: {folder.resolve()} (set sources_dir, "
+                    f"`cpg build --sources DIR` or {SOURCES_ENV}); cited passages are not checked", location=g.location)
+        return None
+    return folder
 
 
-def _check_source(rg: ResolvedGuideline, rec_id: str, source, bag: DiagnosticBag) -> None:  # type: ignore[no-untyped-def]
+def _read_source(path: Path) -> str | None:
+    try:
+        return _normalised_file(path, path.stat().st_mtime_ns)
+    except OSError:
+        return None
+
+
+@functools.lru_cache(maxsize=64)
+def _normalised_file(path: Path, mtime: int) -> str:
+    """Read and normalise a source document once per build (many passages cite one document)."""
+    return _normalise(path.read_text(encoding="utf-8"))
+
+
+def _check_source(rg: ResolvedGuideline, rec_id: str, source, bag: DiagnosticBag,  # type: ignore[no-untyped-def]
+                  folder: Path | None) -> None:
     citation = rg.guideline.sources.get(source.document)
     if citation is None:
         bag.error("RULE006", f"'{rec_id}' cites unknown source document '{source.document}'", location=source.location)
         return
-    text = _source_text(rg, citation.file)
+    if folder is None:
+        return  # one RULE023 warning already says why
+    text = _read_source((folder / citation.file).resolve())
     if text is None:
-        bag.warning(
-            "RULE007",
-            f"source file '{citation.file}' not found under sources_dir; passage of '{rec_id}' not checked",
-            location=source.location,
-        )
+        message = f"source file '{citation.file}' not found in {folder}; its passages are not checked"
+        if not any(d.code == "RULE007" and d.message == message for d in bag.items):
+            bag.warning("RULE007", message, location=source.location)
         return
-    if _normalise(source.passage) not in _normalise(text):
+    if _normalise(source.passage) not in text:
         bag.error(
             "RULE007",
             f"'{rec_id}' cites a passage that does not occur in {citation.file}: \"{source.passage[:80]}\"",
@@ -135,9 +199,73 @@ def _check_source(rg: ResolvedGuideline, rec_id: str, source, bag: DiagnosticBag
         )
 
 
+def _check_feature_cycles(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
+    """Each cycle once, as A -> B -> A, at the first feature of the cycle."""
+    by_name = {f.name: f for f in rg.features}
+
+    def uses(feature: Feature) -> list[Feature]:
+        found: list[Feature] = []
+        if feature.expression is not None:
+            for node in walk_logic(feature.expression):
+                if node is feature:
+                    continue
+                target = by_name.get(node.name) if isinstance(node, (Feature, FeatureName)) else None
+                if target is not None and target not in found:
+                    found.append(target)
+        return found
+
+    reported: set[frozenset[str]] = set()
+    state: dict[str, int] = {}  # 1 = on the path, 2 = done
+    path: list[Feature] = []
+
+    def visit(feature: Feature) -> None:
+        state[feature.name] = 1
+        path.append(feature)
+        for target in uses(feature):
+            if state.get(target.name) == 1:
+                cycle = path[path.index(target):]
+                key = frozenset(f.name for f in cycle)
+                if key not in reported:
+                    reported.add(key)
+                    names = " -> ".join([*(f.name for f in cycle), target.name])
+                    bag.error("RULE021", f"feature cycle: {names}", location=target.location)
+            elif target.name not in state:
+                visit(target)
+        path.pop()
+        state[feature.name] = 2
+
+    for feature in rg.features:
+        if feature.name not in state:
+            visit(feature)
+
+
+def _valid_date(text: object) -> bool:
+    if not isinstance(text, str):
+        return False
+    try:
+        if DATE.match(text):
+            datetime.date.fromisoformat(text)
+        else:
+            datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
 def _check_scenarios(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
     known = {rr.id for rr in rg.recommendations}
+    seen: set[str] = set()
     for scenario in rg.scenarios:
+        if scenario.id in seen:
+            bag.error("RULE017", f"duplicate scenario id '{scenario.id}'", location=scenario.location)
+        seen.add(scenario.id)
+        if not _valid_date(scenario.date):
+            bag.error("RULE022", f"scenario '{scenario.id}': date {scenario.date!r} is not a real date (YYYY-MM-DD)",
+                      location=scenario.location)
+        both = sorted(set(scenario.present) & set(scenario.absent if isinstance(scenario.absent, list) else []))
+        if both:
+            bag.error("RULE018", f"scenario '{scenario.id}' expects {', '.join(both)} both present and absent",
+                      location=scenario.location)
         path = rg.package_dir / scenario.bundle
         if not path.is_file():
             bag.error("RULE013", f"scenario '{scenario.id}': bundle {scenario.bundle} not found", location=scenario.location)

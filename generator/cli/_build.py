@@ -18,9 +18,18 @@ from generator.diagnostics import Diagnostic, DiagnosticBag, GeneratorError, sum
               show_default=True, help="Where built artifacts go.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if output/ differs from what the definitions produce.")
 @click.option("--no-validate", is_flag=True, help="Skip the CHECK phase (the validator).")
+@click.option("--sources", "sources_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder of the source documents cited passages are checked against "
+                   "(default: each guideline's sources_dir; env CPG_SOURCES_DIR).")
 @reports_errors
-def build(definitions_dir: Path, output_dir: Path, check: bool, no_validate: bool) -> None:
+def build(definitions_dir: Path, output_dir: Path, check: bool, no_validate: bool, sources_dir: Path | None) -> None:
     """Compile every guideline under DEFINITIONS into OUTPUT/<guideline-id>/."""
+    if sources_dir is not None:
+        import os
+
+        from generator.rules import SOURCES_ENV
+
+        os.environ[SOURCES_ENV] = str(sources_dir.resolve())
     with EarlyTranslator() as translator:  # Node starts now, while the pipeline's modules import
         _build(definitions_dir, output_dir, check, not no_validate, translator)
 

@@ -14,6 +14,7 @@ import os
 import re
 from pathlib import Path
 
+from generator.compose import ExpansionError, compose_of, disagreements, read_expansion
 from generator.diagnostics import DiagnosticBag
 from generator.model.logic import Feature, FeatureName
 from generator.resolve import ResolvedGuideline, walk_logic
@@ -50,6 +51,8 @@ RULES: dict[str, str] = {
     "RULE021": "features do not depend on themselves (reported once per cycle, A -> B -> A)",
     "RULE022": "a scenario date is a real date (YYYY-MM-DD or an ISO dateTime)",
     "RULE023": "the source documents folder exists (one warning naming the path searched)",
+    "TERM004": "a value set with rules has an expansion file, readable, with its source and date",
+    "TERM005": "a value set's expansion agrees with its codes and rules (compose)",
 }
 
 #: Environment variable pointing the passage checks at the source documents (`cpg build --sources`).
@@ -90,6 +93,7 @@ def check(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
         if (feature.logic is None) == (feature.cql is None):
             bag.error("RULE008", f"feature '{feature.name}' needs exactly one of logic or cql=", location=feature.location)
     _check_feature_cycles(rg, bag)
+    _check_value_sets(rg, bag)
     _check_scenarios(rg, bag)
 
 
@@ -237,6 +241,24 @@ def _check_feature_cycles(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
     for feature in rg.features:
         if feature.name not in state:
             visit(feature)
+
+
+def _check_value_sets(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
+    """Rules need an expansion (nothing is fetched at build time), and it must agree with the compose."""
+    for vs in rg.value_sets:
+        if vs.rules and not vs.expansion:
+            bag.error("TERM004", f"value set '{vs.id}' is defined by rules but has no expansion= file "
+                      "(export one from a terminology server into the guideline package)", location=vs.location)
+            continue
+        if not vs.expansion:
+            continue
+        try:
+            expansion = read_expansion(rg.package_dir / vs.expansion)
+        except ExpansionError as exc:
+            bag.error("TERM004", f"value set '{vs.id}': {exc}", location=vs.location)
+            continue
+        for problem in disagreements(compose_of(vs.codes, vs.rules), expansion.contains):
+            bag.error("TERM005", f"value set '{vs.id}': {problem} ({vs.expansion})", location=vs.location)
 
 
 def _valid_date(text: object) -> bool:

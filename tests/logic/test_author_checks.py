@@ -179,6 +179,46 @@ def test_sources_option_and_environment_point_at_the_documents(tmp_path: Path, m
     assert [d.code for d in diags if d.code.startswith("RULE")] == ["RULE007"]
 
 
+RULE_VS = '''\
+CKD = ValueSet("ckd", title="CKD", rules=[code_prefix(ICD10CM, "N18"), is_a(SNOMED("709044004", "Chronic kidney disease"))],
+               expansion="ckd.json")
+ckd = Feature("Has CKD", conditions(CKD).exists())
+'''
+
+
+@pytest.mark.parametrize("contents, code, needle", [
+    (None, "TERM004", "not found"),
+    ('{"date": "2026-01-01", "contains": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "N18.4"}]}',
+     "TERM004", "source"),
+    ('{"source": "tx", "date": "2026-01-01", "contains": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "N19"},'
+     ' {"system": "http://snomed.info/sct", "code": "709044004"}]}', "TERM005", "N19 is in the expansion"),
+    ('{"source": "tx", "date": "2026-01-01", "contains": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "N18.4"}]}',
+     "TERM005", "is-a root"),
+])
+def test_rule_based_value_set_needs_a_matching_expansion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         contents: str | None, code: str, needle: str) -> None:
+    path = write(tmp_path, RULE_VS + REC.replace("when=fracture", "when=ckd"))
+    if contents is not None:
+        (path.parent / "ckd.json").write_text(contents)
+    monkeypatch.chdir(tmp_path)
+    diags = [d for d in compile_here().diagnostics if d.is_error]
+    assert {(d.code, str(d.location)) for d in diags} == {(code, line_of(path, "CKD = ValueSet"))}
+    assert any(needle in d.message for d in diags)
+
+
+def test_rules_without_expansion_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, RULE_VS.replace(',\n               expansion="ckd.json"', "") + REC.replace("when=fracture", "when=ckd"))
+    assert found(tmp_path, monkeypatch) == [("TERM004", line_of(path, "CKD = ValueSet"))]
+
+
+def test_matching_expansion_is_accepted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, RULE_VS + REC.replace("when=fracture", "when=ckd"))
+    (path.parent / "ckd.json").write_text(
+        '{"source": "tx", "date": "2026-01-01", "contains": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "N18.4"},'
+        ' {"system": "http://snomed.info/sct", "code": "709044004"}, {"system": "http://snomed.info/sct", "code": "433144002"}]}')
+    assert found(tmp_path, monkeypatch) == []
+
+
 def test_every_author_error_code_has_a_test() -> None:
     source = Path(__file__).read_text()
     assert {code for code in AUTHOR_ERRORS if f'"{code}"' not in source} <= {"LOGIC005"}  # LOGIC005: test_raw_cql.py

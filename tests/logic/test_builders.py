@@ -78,6 +78,7 @@ P1 = bundle(
     {"resourceType": "MedicationRequest", "id": "mr1", "status": "stopped", "intent": "order",
      "medicationCodeableConcept": cc(RXNORM, "161"), "subject": {"reference": "Patient/p"}, "authoredOn": "2026-03-01",
      "dosageInstruction": [{"timing": {"repeat": {"boundsPeriod": {"start": "2026-03-01", "end": "2026-05-20"}}}}]},
+    {**condition("ckd1", "2020-01-01"), "code": cc("http://hl7.org/fhir/sid/icd-10-cm", "N18.4")},
     gender="female", birth="1960-01-01",
 )
 
@@ -91,6 +92,7 @@ P2 = bundle(
     observation("e-gt", "62238-1", "2026-05-20", valueQuantity={"value": 90, "comparator": ">", "unit": "mL/min/{1.73_m2}"}),
     {"resourceType": "MedicationStatement", "id": "ms2", "status": "active", "medicationCodeableConcept": cc(RXNORM, "161"),
      "subject": {"reference": "Patient/p"}, "effectiveDateTime": "2026-05-20"},
+    {**condition("ckd2", "2020-01-01"), "code": cc("http://hl7.org/fhir/sid/icd-10-cm", "N19")},
     gender="male", birth="2025-01-01",
 )
 
@@ -117,6 +119,7 @@ EXPECTED = {
     "Taking Analgesic 3 Months":        (True, False, False),
     "Analgesic Started Within 30 Days": (False, True, False),
     "Analgesic Stopped Within 30 Days": (True, False, False),
+    "Chronic Kidney Disease":           (True, False, False),  # rule-based value set, evaluated from its expansion
 }
 
 
@@ -146,3 +149,15 @@ def test_unusable_values_are_reported_per_resource_not_a_patient_failure(values:
     assert p2 == ["DATA001 Observation/e-gt: value not usable in mL/min/{1.73_m2}",
                   "DATA001 Observation/e-mg: value not usable in mL/min/{1.73_m2}"]
     assert empty == []
+
+
+def test_rule_based_value_set_publishes_compose_and_expansion(session_translator: Translator) -> None:
+    result = compile_definitions(DEFINITIONS, translator=session_translator, validate=True)
+    assert result.ok, [str(d) for d in result.diagnostics]
+    vs = next(r for r in result.guidelines[0].resources if r["resourceType"] == "ValueSet" and r["id"] == "chronic-kidney-disease")
+    assert vs["compose"]["include"] == [
+        {"system": "http://hl7.org/fhir/sid/icd-10-cm", "filter": [{"property": "code", "op": "regex", "value": "N18.*"}]},
+        {"system": "http://snomed.info/sct", "filter": [{"property": "concept", "op": "is-a", "value": "709044004"}]},
+    ]
+    assert vs["expansion"]["timestamp"] == "2026-01-15" and vs["expansion"]["total"] == 5
+    assert vs["expansion"]["parameter"][0]["valueString"].startswith("test fixture")

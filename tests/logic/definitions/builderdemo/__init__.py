@@ -5,7 +5,7 @@ eGFR, LOINC 62238-1 (CKD-EPI eGFR; check digit verified, meaning unconfirmed her
 """
 
 from generator import (
-    LOINC, RXNORM, SNOMED, Citation, ClinicalStatus, Feature, Guideline, Quantity, Recommendation, Service, Source,
+    ICD10CM, LOINC, RXNORM, SNOMED, code_prefix, is_a, Citation, ClinicalStatus, Feature, Guideline, Quantity, Recommendation, Service, Source,
     Strategy, ValueSet, administrative_sex, age_in_months, age_in_years, conditions, days, medications, months,
     observations, procedures, time_since, weeks,
 )
@@ -16,6 +16,11 @@ MRI = SNOMED("113091000", "Magnetic resonance imaging")
 EGFR = LOINC("62238-1", "eGFR CKD-EPI")
 PAIN = LOINC("72514-3", "Pain severity - 0-10 verbal numeric rating [Score] - Reported")
 ANALGESIC = RXNORM("161", "Acetaminophen")
+CKD = ValueSet(
+    "chronic-kidney-disease", title="Chronic kidney disease",
+    rules=[code_prefix(ICD10CM, "N18"), is_a(SNOMED("709044004", "Chronic kidney disease"))],
+    expansion="expansions/ckd.json",
+)
 EGFR_UNIT = "mL/min/{1.73_m2}"
 
 fracture = conditions(FRACTURE)
@@ -42,6 +47,7 @@ FEATURES = [
     Feature("Taking Analgesic 3 Months", medications(ANALGESIC).taking_for_at_least(months(3))),
     Feature("Analgesic Started Within 30 Days", medications(ANALGESIC).started_within(days(30))),
     Feature("Analgesic Stopped Within 30 Days", medications(ANALGESIC).stopped_within(days(30))),
+    Feature("Chronic Kidney Disease", conditions(CKD).exists()),
 ]
 
 image = Recommendation(

@@ -15,6 +15,7 @@ from pathlib import Path
 from generator.diagnostics import DiagnosticBag, SourceLocation
 from generator.model.errors import AuthorError
 from generator.model.guideline import Guideline
+from generator.model.logic import DEFINED_FEATURES, Feature
 from generator.model.recommendation import DEFINED_RECOMMENDATIONS, Recommendation
 
 
@@ -23,6 +24,7 @@ class LoadedGuideline:
     guideline: Guideline
     package_dir: Path
     defined_recommendations: list[Recommendation] = field(default_factory=list)  # built while importing
+    defined_features: list[Feature] = field(default_factory=list)  # built while importing (raw CQL names them)
 
 
 def load_definitions(definitions_dir: Path, bag: DiagnosticBag) -> list[LoadedGuideline]:
@@ -31,12 +33,12 @@ def load_definitions(definitions_dir: Path, bag: DiagnosticBag) -> list[LoadedGu
         return []
     loaded: list[LoadedGuideline] = []
     for package_dir in sorted(p for p in definitions_dir.iterdir() if (p / "__init__.py").is_file()):
-        first = len(DEFINED_RECOMMENDATIONS)
+        first, first_feature = len(DEFINED_RECOMMENDATIONS), len(DEFINED_FEATURES)
         guideline = _import_guideline(package_dir, bag)
-        defined = DEFINED_RECOMMENDATIONS[first:]
-        del DEFINED_RECOMMENDATIONS[first:]  # nothing kept alive across builds
+        defined, features = DEFINED_RECOMMENDATIONS[first:], DEFINED_FEATURES[first_feature:]
+        del DEFINED_RECOMMENDATIONS[first:], DEFINED_FEATURES[first_feature:]  # nothing kept alive across builds
         if guideline is not None:
-            loaded.append(LoadedGuideline(guideline, package_dir, defined))
+            loaded.append(LoadedGuideline(guideline, package_dir, defined, features))
     if not loaded and not bag.has_errors:
         bag.error("LOAD002", f"no guideline packages (with a module-level `guideline`) in {definitions_dir}")
     return loaded

@@ -17,7 +17,7 @@ from generator.diagnostics import DiagnosticBag
 from generator.load import LoadedGuideline
 from generator.model.activities import Activity
 from generator.model.guideline import Guideline, Scenario, Strategy
-from generator.model.logic import BooleanLogic, EventDate, Feature, FeatureName, Records, _Comparable
+from generator.model.logic import BooleanLogic, EventDate, Feature, FeatureName, Records, _Comparable, raw_cql_names
 from generator.model.recommendation import Recommendation
 from generator.model.terminology import Code, ValueSet
 
@@ -131,7 +131,7 @@ def resolve(loaded: LoadedGuideline, bag: DiagnosticBag) -> ResolvedGuideline:
             rs.recommendations.append(rr)
             _resolve_activities(rr, url, activity_ids, claim)
 
-    features = _collect_features(g, bag)
+    features = _collect_features(g, bag, loaded.defined_features)
     logic_terms = _logic_terms(features)
     value_sets, codes = _collect_terminology(g, logic_terms, bag)
     return ResolvedGuideline(
@@ -180,10 +180,14 @@ def walk_logic(node: object):  # type: ignore[no-untyped-def]
                 yield from walk_logic(child)
 
 
-def _collect_features(g: Guideline, bag: DiagnosticBag) -> list[Feature]:
-    """Every feature in use, in first-use order; feature names resolved to objects."""
+def _collect_features(g: Guideline, bag: DiagnosticBag, defined: list[Feature] = ()) -> list[Feature]:  # type: ignore[assignment]
+    """Every feature in use, in first-use order; feature names resolved to objects.
+
+    Raw CQL uses features by quoted name: those the package defined are pulled in by that name.
+    """
     by_name: dict[str, Feature] = {}
     ordered: list[Feature] = []
+    defined_by_name = {f.name: f for f in defined}
 
     def add(feature: Feature) -> None:
         existing = by_name.get(feature.name)
@@ -195,6 +199,10 @@ def _collect_features(g: Guideline, bag: DiagnosticBag) -> list[Feature]:
         by_name[feature.name] = feature
         if feature.expression is not None:
             visit(feature.expression)
+        if feature.cql is not None:
+            for name, _ in raw_cql_names(feature.cql):
+                if name not in by_name and name in defined_by_name:
+                    add(defined_by_name[name])
         ordered.append(feature)
 
     def visit(node: object) -> None:

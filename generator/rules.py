@@ -15,8 +15,8 @@ import re
 from pathlib import Path
 
 from generator.compose import ExpansionError, compose_of, disagreements, read_expansion
-from generator.diagnostics import DiagnosticBag
-from generator.model.logic import Feature, FeatureName
+from generator.diagnostics import DiagnosticBag, SourceLocation
+from generator.model.logic import Feature, FeatureName, raw_cql_names
 from generator.resolve import ResolvedGuideline, walk_logic
 
 SEMVER = re.compile(
@@ -93,6 +93,7 @@ def check(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
         if (feature.logic is None) == (feature.cql is None):
             bag.error("RULE008", f"feature '{feature.name}' needs exactly one of logic or cql=", location=feature.location)
     _check_feature_cycles(rg, bag)
+    _check_raw_cql(rg, bag)
     _check_value_sets(rg, bag)
     _check_scenarios(rg, bag)
 
@@ -241,6 +242,23 @@ def _check_feature_cycles(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
     for feature in rg.features:
         if feature.name not in state:
             visit(feature)
+
+
+def _check_raw_cql(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
+    """LOGIC005: raw CQL sees feature names and the codes/value sets it declares, nothing generated."""
+    features = {f.name for f in rg.features}
+    for feature in rg.features:
+        if feature.cql is None:
+            continue
+        own = {c.display for c in feature.codes} | {vs.title for vs in feature.value_sets}
+        for name, offset in raw_cql_names(feature.cql):
+            if name in features or name in own:
+                continue
+            start = feature.cql_location or feature.location
+            line = start.line + offset if start else None
+            bag.error("LOGIC005", f"raw CQL of '{feature.name}' names \"{name}\", which is neither a feature nor a code/value "
+                      "set it declares (codes=, value_sets=); generated names are not part of the vocabulary",
+                      location=SourceLocation(start.file, line) if start and line else None)
 
 
 def _check_value_sets(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:

@@ -94,6 +94,8 @@ class Block:
     text: str
     location: SourceLocation | None = None
     subject: str | None = None
+    body_offset: int = 0  # raw CQL: the block line where the author's text starts ...
+    body_location: SourceLocation | None = None  # ... and where that text starts in the author's file
 
 
 @dataclass
@@ -102,6 +104,17 @@ class RenderedLibrary:
     version: str
     text: str
     spans: list[tuple[int, int, Block]] = field(default_factory=list)  # (first line, last line, block), 1-based
+
+    def locate(self, line: int | None) -> SourceLocation | None:
+        """The author's file:line for CQL line `line`: inside a raw `cql=` string when it came from one."""
+        if line is None:
+            return None
+        for first, last, block in self.spans:
+            if first <= line <= last:
+                if block.body_location is not None and line - first >= block.body_offset:
+                    return SourceLocation(block.body_location.file, block.body_location.line + line - first - block.body_offset)
+                return block.location
+        return None
 
     def origin(self, line: int | None) -> Block | None:
         """The block that produced CQL line `line` (for locating translator messages)."""
@@ -359,9 +372,10 @@ class LibraryRenderer:
         rg = self.rg
         blocks: list[Block] = []
         for feature in rg.features:
-            body = feature.cql.strip() if feature.cql is not None else (
-                self.expr(feature.expression) if feature.expression is not None else "null"
-            )
+            if feature.cql is not None:
+                blocks.append(_raw_block(feature))
+                continue
+            body = self.expr(feature.expression) if feature.expression is not None else "null"
             blocks.append(Block(_SNIPPETS.define(feature.name, body, feature.description), feature.location,
                                 f"feature:{feature.name}"))
         for rr in rg.recommendations:
@@ -399,6 +413,17 @@ class LibraryRenderer:
         if self._uses_condition_status:
             uris |= set(STATUS_SYSTEM_NAMES)
         return [{"name": self._system_name(u), "uri": u} for u in sorted(uris, key=self._system_name)]
+
+
+def _raw_block(feature: Feature) -> Block:
+    """A raw-CQL feature's define, remembering where its text starts in the author's `cql=` string."""
+    raw = feature.cql or ""
+    body = raw.strip()
+    lead = raw[: len(raw) - len(raw.lstrip())].count("\n")
+    start = feature.cql_location
+    body_location = SourceLocation(start.file, start.line + lead) if start is not None else None
+    return Block(_SNIPPETS.define(feature.name, body, feature.description), feature.location, f"feature:{feature.name}",
+                 body_offset=2 if feature.description else 1, body_location=body_location)
 
 
 def _assemble(name: str, version: str, blocks: list[Block]) -> RenderedLibrary:

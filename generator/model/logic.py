@@ -15,6 +15,7 @@ silently switches a recommendation off.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field, replace
 from typing import Literal, Union
 
@@ -461,6 +462,19 @@ def administrative_sex() -> AdministrativeSex:
 
 # --- features -------------------------------------------------------------------------
 
+_CQL_NOISE = re.compile(r"//[^\n]*|/\*.*?\*/|'(?:[^'\\]|\\.)*'", re.S)
+_QUOTED = re.compile(r'"((?:[^"\\]|\\.)*)"')
+
+
+def raw_cql_names(text: str) -> list[tuple[str, int]]:
+    """The quoted identifiers raw CQL uses, with the 0-based line of each (comments and strings skipped)."""
+    blanked = _CQL_NOISE.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    return [(m.group(1).replace('\\"', '"'), blanked.count("\n", 0, m.start())) for m in _QUOTED.finditer(blanked)]
+
+
+#: Every Feature built, in order; LOAD keeps those its package built, so raw CQL can name them.
+DEFINED_FEATURES: list["Feature"] = []
+
 
 @dataclass(eq=False)
 class Feature(BooleanLogic):
@@ -490,6 +504,7 @@ class Feature(BooleanLogic):
             raise AuthorError("LOGIC003", f"cql= must be a string of CQL, got {type(self.cql).__name__}")
         for term in [*self.codes, *self.value_sets]:
             _terminology(term, "Feature(codes=/value_sets=)")
+        DEFINED_FEATURES.append(self)
         if self.cql is not None and self.location is not None and self.cql_location is None:
             from generator.model._location import keyword_line
 

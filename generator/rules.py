@@ -16,7 +16,8 @@ from pathlib import Path
 
 from generator.compose import ExpansionError, compose_of, disagreements, read_expansion
 from generator.diagnostics import DiagnosticBag, SourceLocation
-from generator.model.logic import Feature, FeatureName, raw_cql_names
+from generator.model.logic import Compare, Feature, FeatureName, LatestValue, ObservationRecords, raw_cql_names
+from generator.model.terminology import Quantity
 from generator.resolve import ResolvedGuideline, walk_logic
 
 SEMVER = re.compile(
@@ -94,6 +95,7 @@ def check(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
             bag.error("RULE008", f"feature '{feature.name}' needs exactly one of logic or cql=", location=feature.location)
     _check_feature_cycles(rg, bag)
     _check_raw_cql(rg, bag)
+    _check_units(rg, bag)
     _check_value_sets(rg, bag)
     _check_scenarios(rg, bag)
 
@@ -259,6 +261,27 @@ def _check_raw_cql(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
             bag.error("LOGIC005", f"raw CQL of '{feature.name}' names \"{name}\", which is neither a feature nor a code/value "
                       "set it declares (codes=, value_sets=); generated names are not part of the vocabulary",
                       location=SourceLocation(start.file, line) if start and line else None)
+
+
+def _check_units(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
+    """UNIT002: one observation code compared in two units (values are read in the threshold's unit, never converted)."""
+    first: dict[int, tuple[str, Feature]] = {}
+    for feature in rg.features:
+        if feature.expression is None:
+            continue
+        for node in walk_logic(feature.expression):
+            pairs = []
+            if isinstance(node, Compare) and isinstance(node.left, LatestValue) and isinstance(node.right, Quantity):
+                pairs.append((node.left.records.terminology, node.right.unit))
+            if isinstance(node, ObservationRecords) and node.value_filter is not None:
+                pairs.append((node.terminology, node.value_filter[1].unit))
+            for term, unit in pairs:
+                seen = first.setdefault(id(term), (unit, feature))
+                if seen[0] != unit:
+                    bag.error("UNIT002", f"feature '{feature.name}' compares {getattr(term, 'title', None) or term.display!r} "
+                              f"in {unit!r}, but '{seen[1].name}' compares it in {seen[0]!r}: values are read in the "
+                              "threshold's unit and not converted, so use one unit per observation code",
+                              location=feature.location)
 
 
 def _check_value_sets(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:

@@ -18,6 +18,7 @@ AUTHOR_ERRORS: dict[str, str] = {
     "LOGIC004": "an unknown option value (administrative sex, clinical-status policy, comparison operator, ...)",
     "LOGIC005": "raw CQL names something that is not a feature, a declared code or value set, or FHIRHelpers",
     "UNIT001": "a unit that is not valid case-sensitive UCUM",
+    "UNIT002": "one observation code compared in two different units (values are not converted)",
     "TERM001": "a code whose format cannot belong to its system (bad check digit, LOINC format under SNOMED, ...)",
     "TERM002": "a value set with neither codes nor rules",
     "TERM003": "a value-set rule on the wrong code system or with a malformed argument",

@@ -219,6 +219,14 @@ def test_matching_expansion_is_accepted(tmp_path: Path, monkeypatch: pytest.Monk
     assert found(tmp_path, monkeypatch) == []
 
 
+def test_one_observation_code_in_two_units(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = ('CREAT = LOINC("2160-0", "Creatinine")\n'
+            'high = Feature("High", observations(CREAT).latest_value() > Quantity(1.5, "mg/dL"))\n'
+            'higher = Feature("Higher", observations(CREAT).latest_value() > Quantity(130, "umol/L"))\n')
+    path = write(tmp_path, body + REC.replace("when=fracture", "when=high | higher"))
+    assert found(tmp_path, monkeypatch) == [("UNIT002", line_of(path, "higher = "))]
+
+
 def test_every_author_error_code_has_a_test() -> None:
     source = Path(__file__).read_text()
     assert {code for code in AUTHOR_ERRORS if f'"{code}"' not in source} <= {"LOGIC005"}  # LOGIC005: test_raw_cql.py

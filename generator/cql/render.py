@@ -142,7 +142,7 @@ class LibraryRenderer:
         self._data_defines: dict[str, Block] = {}  # name -> block, in first-use order
         self._functions: dict[str, str] = {}
         self._uses_condition_status = False
-        self._data_problems: list[tuple[str, str, str]] = []  # (records define, value function, unit)
+        self._data_problems: list[tuple[str, str]] = []  # (records define, unit) of latest values
 
     # --- names -----------------------------------------------------------------------
 
@@ -217,7 +217,7 @@ class LibraryRenderer:
             filters.append(_SNIPPETS.body_site(alias, self.term_name(site), isinstance(site, ValueSet)))
         if records.value_filter is not None:
             op, quantity = records.value_filter
-            filters.append(f"{cql_identifier(self._value_function(quantity.unit))}({alias}) {op} {quantity.to_cql()}")
+            filters.append(f"{self._value_of(alias, quantity.unit)} {op} {quantity.to_cql()}")
         if records.window is not None:
             filters.append(_SNIPPETS.within(self._date_of(records, alias), records.window.to_cql()))
         if records.before_event is not None:
@@ -240,21 +240,22 @@ class LibraryRenderer:
             return _SNIPPETS.medication_use(term, isinstance(records.terminology, ValueSet), self._filters(records, "U"))
         raise TypeError(f"unsupported records {type(records).__name__}")
 
-    def _value_function(self, unit: str) -> str:
-        name = f"Value In {unit}"
-        if name not in self._functions:
-            self._functions[name] = _FUNCTIONS.value_in(name, unit, unit_spellings(unit))
-        return name
+    def _value_of(self, alias: str, unit: str) -> str:
+        """CQL for an observation's value read in `unit` (one shared function; the unit's spellings inline)."""
+        self._functions["Value In Unit"] = _FUNCTIONS.value_in()
+        self._functions["Quantity In Unit"] = _FUNCTIONS.quantity_in()
+        spellings = ", ".join(cql_string(s) for s in unit_spellings(unit))
+        return f'"Value In Unit"({alias}, {cql_string(unit)}, {{ {spellings} }})'
 
     def _latest_define(self, latest: LatestValue, unit: str) -> str:
         records = self._records_define(latest.records)
         name = f"Latest {records} Value In {unit}"
         if name not in self._data_defines:
             self._date_of(latest.records, "O")
-            function = self._value_function(unit)
-            self._data_problems.append((records, function, unit))
-            self._data_defines[name] = Block(_SNIPPETS.define(name, _SNIPPETS.latest_observation(records, function)),
-                                             subject=f"data:{name}")
+            self._data_problems.append((records, unit))
+            self._data_defines[name] = Block(
+                _SNIPPETS.define(name, _SNIPPETS.latest_observation(records, self._value_of("O", unit))),
+                subject=f"data:{name}")
         return name
 
     def _event_define(self, event: EventDate) -> str:
@@ -358,9 +359,9 @@ class LibraryRenderer:
         if not self._data_problems:
             return None
         parts = [
-            f"({cql_identifier(records)} O where O.value is not null and {cql_identifier(function)}(O) is null\n"
+            f"({cql_identifier(records)} O where O.value is not null and {self._value_of('O', unit)} is null\n"
             f"  return 'DATA001 Observation/' + O.id + ': value not usable in ' + {cql_string(unit)})"
-            for records, function, unit in self._data_problems
+            for records, unit in self._data_problems
         ]
         body = "\nunion\n".join(parts) if len(parts) > 1 else parts[0]
         text = _SNIPPETS.define("Data Problems", body, "Values in records the logic could not use (DATA001), one line per resource")

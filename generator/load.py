@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.diagnostics import DiagnosticBag, SourceLocation
-from generator.model.errors import AuthorError
 from generator.model.guideline import Guideline
-from generator.model.logic import DEFINED_FEATURES, Feature
-from generator.model.recommendation import DEFINED_RECOMMENDATIONS, Recommendation
+from generator.model.logic import Feature
+from generator.model.recommendation import Recommendation
 
 
 @dataclass
@@ -33,20 +32,41 @@ def load_definitions(definitions_dir: Path, bag: DiagnosticBag) -> list[LoadedGu
         return []
     loaded: list[LoadedGuideline] = []
     for package_dir in sorted(p for p in definitions_dir.iterdir() if (p / "__init__.py").is_file()):
-        first, first_feature = len(DEFINED_RECOMMENDATIONS), len(DEFINED_FEATURES)
         guideline = _import_guideline(package_dir, bag)
-        defined, features = DEFINED_RECOMMENDATIONS[first:], DEFINED_FEATURES[first_feature:]
-        del DEFINED_RECOMMENDATIONS[first:], DEFINED_FEATURES[first_feature:]  # nothing kept alive across builds
         if guideline is not None:
-            loaded.append(LoadedGuideline(guideline, package_dir, defined, features))
+            recommendations, features = _defined_objects(package_dir)
+            loaded.append(LoadedGuideline(guideline, package_dir, recommendations, features))
     if not loaded and not bag.has_errors:
         bag.error("LOAD002", f"no guideline packages (with a module-level `guideline`) in {definitions_dir}")
     return loaded
 
 
+def _module_name(package_dir: Path) -> str:
+    """A private module name so two definitions folders never share sys.modules entries."""
+    return f"_cpg_definitions_{abs(hash(str(package_dir.resolve())))}_{package_dir.name}"
+
+
+def _defined_objects(package_dir: Path) -> tuple[list[Recommendation], list[Feature]]:
+    """Recommendations and features the package's modules hold at module level (directly or in a list,
+    tuple or dict): RULE015 reports recommendations placed in no strategy, raw CQL may name the features."""
+    prefix = _module_name(package_dir)
+    recommendations: dict[int, Recommendation] = {}
+    features: dict[int, Feature] = {}
+    for name, module in sorted(sys.modules.items()):
+        if name != prefix and not name.startswith(prefix + "."):
+            continue
+        for value in list(vars(module).values()):
+            items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else (value,)
+            for item in items:
+                if isinstance(item, Recommendation):
+                    recommendations.setdefault(id(item), item)
+                elif isinstance(item, Feature):
+                    features.setdefault(id(item), item)
+    return list(recommendations.values()), list(features.values())
+
+
 def _import_guideline(package_dir: Path, bag: DiagnosticBag) -> Guideline | None:
-    # A private module name so two definitions folders never share sys.modules entries.
-    module_name = f"_cpg_definitions_{abs(hash(str(package_dir.resolve())))}_{package_dir.name}"
+    module_name = _module_name(package_dir)
     for name in [m for m in sys.modules if m == module_name or m.startswith(module_name + ".")]:
         del sys.modules[name]
     spec = importlib.util.spec_from_file_location(
@@ -57,12 +77,12 @@ def _import_guideline(package_dir: Path, bag: DiagnosticBag) -> Guideline | None
     sys.modules[module_name] = module
     try:
         spec.loader.exec_module(module)
-    except AuthorError as exc:  # a mistake caught where the object was built: its own code and line
-        location = exc.location or _innermost_author_frame(exc, package_dir)
-        bag.error(exc.code, str(exc), location=location)
-        return None
     except Exception as exc:  # noqa: BLE001 - any author error becomes a located diagnostic
         location = _innermost_author_frame(exc, package_dir)
+        code = getattr(exc, "code", None)
+        if isinstance(code, str) and isinstance(getattr(exc, "message", None), str):  # a coded model error
+            bag.error(code, exc.message, location=getattr(exc, "location", None) or location)  # type: ignore[attr-defined]
+            return None
         bag.error("LOAD003", f"importing {package_dir.name} failed: {type(exc).__name__}: {exc}", location=location)
         return None
     guideline = getattr(module, "guideline", None)

@@ -17,6 +17,7 @@ from pathlib import Path
 from generator.compose import ExpansionError, compose_of, disagreements, read_expansion
 from generator.diagnostics import DiagnosticBag, SourceLocation
 from generator.model.logic import Compare, Feature, FeatureName, LatestValue, ObservationRecords, raw_cql_names
+from generator.model.recommendation import Certainty, Direction, Recommendation, Source, Strength
 from generator.model.terminology import Quantity
 from generator.resolve import ResolvedGuideline, walk_logic
 
@@ -43,6 +44,7 @@ RULES: dict[str, str] = {
     "RULE011": "a recommendation against an activity marks the activity do_not_perform",
     "RULE012": "a recommendation has applicability logic (warning: otherwise it always applies)",
     "RULE013": "scenarios point to an existing bundle and to known recommendation ids",
+    "RULE014": "strength, direction and certainty are the Strength, Direction, Certainty enums; sources are Source objects",
     "RULE015": "a recommendation the package defines is placed in a strategy",
     "RULE016": "a recommendation is placed at most once",
     "RULE017": "scenario ids are unique",
@@ -100,6 +102,21 @@ def check(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
     _check_scenarios(rg, bag)
 
 
+def _arguments_ok(rec: Recommendation, bag: DiagnosticBag) -> bool:
+    """RULE014: the grading enums and Source objects, not look-alike strings (else later rules would misread them)."""
+    ok = True
+    for name, kind in (("strength", Strength), ("direction", Direction), ("certainty", Certainty)):
+        value = getattr(rec, name)
+        if value is not None and not isinstance(value, kind):
+            options = ", ".join(f"{kind.__name__}.{m.name}" for m in kind)
+            bag.error("RULE014", f"'{rec.id}': {name}={value!r:.30} is not one of {options}", location=rec.location)
+            ok = False
+    if not isinstance(rec.sources, list) or not all(isinstance(s, Source) for s in rec.sources):
+        bag.error("RULE014", f"'{rec.id}': sources= is a list of Source(document, passage)", location=rec.location)
+        ok = False
+    return ok
+
+
 def _check_placement(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
     placed: dict[int, object] = {}
     for rs in rg.strategies:
@@ -110,12 +127,15 @@ def _check_placement(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
             placed[id(rec)] = rs.id
     for rec in rg.defined_recommendations:
         if id(rec) not in placed:
+            _arguments_ok(rec, bag)
             bag.error("RULE015", f"recommendation '{rec.id}' is defined but placed in no strategy", location=rec.location)
 
 
 def _check_recommendation(rg: ResolvedGuideline, rr, bag: DiagnosticBag, sources: Path | None) -> None:  # type: ignore[no-untyped-def]
     rec = rr.recommendation
     where = {"location": rec.location}
+    if not _arguments_ok(rec, bag):
+        return
     if rec.direction is None and (rec.strength is not None or rec.certainty is not None):
         bag.error("RULE020", f"'{rec.id}' grades strength or certainty but gives no direction (Direction.FOR/AGAINST)", **where)
     if not ID.match(rec.id) or len(rec.id) > 64:

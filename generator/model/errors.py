@@ -22,7 +22,6 @@ AUTHOR_ERRORS: dict[str, str] = {
     "TERM001": "a code whose format cannot belong to its system (bad check digit, LOINC format under SNOMED, ...)",
     "TERM002": "a value set with neither codes nor rules",
     "TERM003": "a value-set rule on the wrong code system or with a malformed argument",
-    "RULE014": "a wrong argument type on a recommendation (strength, direction, certainty, sources)",
 }
 
 
@@ -33,21 +32,6 @@ class AuthorError(TypeError):
         assert code in AUTHOR_ERRORS, code
         super().__init__(message)
         self.code = code
+        self.message = message  # LOAD reports any exception with a string `code` and `message` under that code
         self.location = location if location is not None else caller_location()
 
-
-def check_recommendation_arguments(rec: object) -> None:
-    """strength=/direction=/certainty= are the enums, sources= Source objects (RULE014, at the author's line)."""
-    from generator.model.recommendation import Certainty, Direction, Source, Strength
-
-    for name, kind in (("strength", Strength), ("direction", Direction), ("certainty", Certainty)):
-        value = getattr(rec, name)
-        if value is not None and not isinstance(value, kind):
-            options = ", ".join(f"{kind.__name__}.{m.name}" for m in kind)
-            raise AuthorError("RULE014", f"{name}={value!r:.30} is not one of {options}", getattr(rec, "location", None))
-    sources = getattr(rec, "sources")
-    if not isinstance(sources, list) or not all(isinstance(s, Source) for s in sources):
-        raise AuthorError("RULE014", "sources= is a list of Source(document, passage)", getattr(rec, "location", None))
-    if not isinstance(getattr(rec, "id"), str):
-        raise AuthorError("RULE014", f"a recommendation id is a string, got {getattr(rec, 'id')!r:.30}",
-                          getattr(rec, "location", None))

@@ -472,10 +472,6 @@ def raw_cql_names(text: str) -> list[tuple[str, int]]:
     return [(m.group(1).replace('\\"', '"'), blanked.count("\n", 0, m.start())) for m in _QUOTED.finditer(blanked)]
 
 
-#: Every Feature built, in order; LOAD keeps those its package built, so raw CQL can name them.
-DEFINED_FEATURES: list["Feature"] = []
-
-
 @dataclass(eq=False)
 class Feature(BooleanLogic):
     """A named piece of patient logic (a CPG case feature), emitted as one CQL define.
@@ -504,7 +500,6 @@ class Feature(BooleanLogic):
             raise AuthorError("LOGIC003", f"cql= must be a string of CQL, got {type(self.cql).__name__}")
         for term in [*self.codes, *self.value_sets]:
             _terminology(term, "Feature(codes=/value_sets=)")
-        DEFINED_FEATURES.append(self)
         if self.cql is not None and self.location is not None and self.cql_location is None:
             from generator.model._location import keyword_line
 

@@ -54,10 +54,6 @@ class Citation:
     note: str | None = None
 
 
-#: Every Recommendation built, in order; LOAD keeps those its package built (RULE015).
-DEFINED_RECOMMENDATIONS: list["Recommendation"] = []
-
-
 @dataclass(eq=False)
 class Recommendation:
     """One recommendation: becomes a CPG recommendation PlanDefinition (eca-rule)."""
@@ -75,12 +71,8 @@ class Recommendation:
     location: SourceLocation | None = field(default_factory=caller_location, repr=False)
 
     def __post_init__(self) -> None:
-        from generator.model.errors import check_recommendation_arguments
-
-        check_recommendation_arguments(self)
         if self.when is not None:
             self.when = _as_logic(self.when)
-        DEFINED_RECOMMENDATIONS.append(self)  # RULE015: defined but placed in no strategy
 
     @property
     def activities(self) -> list[Activity]:

@@ -95,13 +95,25 @@ def test_the_fixture_itself_is_clean(tmp_path: Path, monkeypatch: pytest.MonkeyP
     ("TERM001", 'bad = SNOMED("207957009", "Bad check digit")'),
     ("TERM002", 'bad = ValueSet("empty", title="Empty", codes=[])'),
     ("TERM003", 'bad = code_range(ICD10CM, "N18.3", "N19")'),
-    ("RULE014", 'bad = Recommendation("x", title="X", strength="weak")'),
-    ("RULE014", 'bad = Recommendation("x", title="X", direction="for")'),
 ])
 def test_mistake_raises_at_the_line_that_wrote_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: str,
                                                   line: str) -> None:
     path = write(tmp_path, line + "\n" + REC)
     assert found(tmp_path, monkeypatch) == [(code, line_of(path, line))]
+
+
+@pytest.mark.parametrize("argument", ['strength="weak"', 'direction="for"', 'certainty=Strength.WEAK'])
+def test_recommendation_argument_types(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argument: str) -> None:
+    path = write(tmp_path, REC.replace("when=fracture,", f"when=fracture, {argument},", 1)
+                 + f'spare = Recommendation("spare", title="Spare", when=fracture, then=Service(code=MRI), {argument})\n')
+    got = found(tmp_path, monkeypatch)
+    assert ("RULE014", line_of(path, "rec = ")) in got and ("RULE014", line_of(path, "spare = ")) in got
+    assert {code for code, _ in got} <= {"RULE014", "RULE015", "RULE005"}
+
+
+def test_sources_must_be_source_objects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write(tmp_path, REC.replace('sources=[Source("doc", "Obtain MRI of the spine")]', 'sources=["Obtain MRI"]'))
+    assert found(tmp_path, monkeypatch) == [("RULE014", line_of(path, "rec = "))]
 
 
 def test_hint_names_the_operators(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

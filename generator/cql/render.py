@@ -14,10 +14,11 @@ from pathlib import Path
 
 import jinja2
 
-from generator.canonicals import CONDITION_CLINICAL
+from generator.canonicals import CONDITION_CATEGORY, CONDITION_CLINICAL
 from generator.canonicals import CONDITION_VER_STATUS as CONDITION_VERIFICATION
 from generator.diagnostics import SourceLocation
 from generator.model.logic import (
+    CONDITION_CATEGORIES,
     AgeInYears,
     AllOf,
     AnyOf,
@@ -58,7 +59,8 @@ CONDITION_STATUS_CODES = [
     ("Condition Refuted", CONDITION_VERIFICATION, "refuted", "Refuted"),
     ("Condition Entered In Error", CONDITION_VERIFICATION, "entered-in-error", "Entered in Error"),
 ]
-STATUS_SYSTEM_NAMES = {CONDITION_CLINICAL: "ConditionClinicalStatusCodes", CONDITION_VERIFICATION: "ConditionVerificationStatusCodes"}
+STATUS_SYSTEM_NAMES = {CONDITION_CLINICAL: "ConditionClinicalStatusCodes", CONDITION_VERIFICATION: "ConditionVerificationStatusCodes",
+                       CONDITION_CATEGORY: "ConditionCategoryCodes"}
 
 
 def cql_identifier(name: str) -> str:
@@ -142,6 +144,7 @@ class LibraryRenderer:
         self._data_defines: dict[str, Block] = {}  # name -> block, in first-use order
         self._functions: dict[str, str] = {}
         self._uses_condition_status = False
+        self._categories: dict[str, str] = {}  # CQL code name -> condition-category code, when used
         self._data_problems: list[tuple[str, str]] = []  # (records define, unit) of latest values
 
     # --- names -----------------------------------------------------------------------
@@ -184,6 +187,8 @@ class LibraryRenderer:
         name = f"{self.term_name(records.terminology)} {self._KINDS[records.resource_type]}"
         if isinstance(records, ConditionRecords) and records.status is ClinicalStatus.HISTORY:
             name += " Ever Recorded"
+        if records.category is not None:
+            name += f" As {CONDITION_CATEGORIES[records.category]}"
         if records.body_site is not None:
             name += f" At {self.term_name(records.body_site)}"
         if records.value_filter is not None:
@@ -212,6 +217,10 @@ class LibraryRenderer:
 
     def _filters(self, records: Records, alias: str) -> list[str]:
         filters: list[str] = []
+        if records.category is not None:
+            code_name = f"Condition Category {CONDITION_CATEGORIES[records.category]}"
+            self._categories[code_name] = records.category
+            filters.append(f"exists ({alias}.category K where K ~ {cql_identifier(code_name)})")
         site = records.body_site
         if site is not None:
             filters.append(_SNIPPETS.body_site(alias, self.term_name(site), isinstance(site, ValueSet)))
@@ -407,12 +416,16 @@ class LibraryRenderer:
         decls = [_CodeDecl(self._code_names[c], c.code, self._system_name(c.system), c.display) for c in self._all_codes]
         if self._uses_condition_status:
             decls += [_CodeDecl(n, code, STATUS_SYSTEM_NAMES[s], d) for n, s, code, d in CONDITION_STATUS_CODES]
+        decls += [_CodeDecl(n, code, STATUS_SYSTEM_NAMES[CONDITION_CATEGORY], CONDITION_CATEGORIES[code])
+                  for n, code in sorted(self._categories.items())]
         return decls
 
     def _code_systems(self) -> list[dict[str, str]]:
         uris = {c.system for c in self._all_codes}
         if self._uses_condition_status:
-            uris |= set(STATUS_SYSTEM_NAMES)
+            uris |= {CONDITION_CLINICAL, CONDITION_VERIFICATION}
+        if self._categories:
+            uris.add(CONDITION_CATEGORY)
         return [{"name": self._system_name(u), "uri": u} for u in sorted(uris, key=self._system_name)]
 
 

@@ -122,7 +122,7 @@ class FeatureName(BooleanLogic):
 # --- comparable values ------------------------------------------------------------------
 
 
-class _Comparable(_NoTruth):
+class _Comparable(_NoTruth):  # noqa: PLW1641 - __hash__ kept below
     """A value the author compares with `<`, `<=`, `>`, `>=` (and `==` where it makes sense).
 
     `right_kind` is what the other side must be; anything else is LOGIC002 at the author's line.
@@ -148,6 +148,9 @@ class _Comparable(_NoTruth):
 
     def __ge__(self, other: object) -> "Compare":
         return self._compare(">=", other)
+
+    def __eq__(self, other: object) -> "Compare":  # type: ignore[override]
+        return self._compare("=", other)
 
     __hash__ = object.__hash__
 
@@ -263,6 +266,7 @@ class Records(_NoTruth):
     window: Duration | None = None
     before_event: EventDate | None = None
     status: ClinicalStatus = ClinicalStatus.ACTIVE
+    category: str | None = None  # conditions: Condition.category code (CONDITION_CATEGORIES)
     value_filter: tuple[Comparator, Quantity] | None = None
 
     def exists(self) -> "Exists":
@@ -429,11 +433,19 @@ class RawCql(BooleanLogic):
     text: str
 
 
-def conditions(terminology: Terminology, *, status: ClinicalStatus = ClinicalStatus.ACTIVE) -> ConditionRecords:
-    """Conditions coded in `terminology`; `status=ClinicalStatus.HISTORY` also counts resolved ones."""
+#: FHIR R4 condition-category codes (http://terminology.hl7.org/CodeSystem/condition-category).
+CONDITION_CATEGORIES = {"problem-list-item": "Problem List Item", "encounter-diagnosis": "Encounter Diagnosis"}
+
+
+def conditions(terminology: Terminology, *, status: ClinicalStatus = ClinicalStatus.ACTIVE,
+               category: str | None = None) -> ConditionRecords:
+    """Conditions coded in `terminology`; `status=ClinicalStatus.HISTORY` also counts resolved ones;
+    `category="problem-list-item"` or `"encounter-diagnosis"` keeps only Conditions of that category."""
     if not isinstance(status, ClinicalStatus):
         raise AuthorError("LOGIC004", f"status must be ClinicalStatus.ACTIVE or ClinicalStatus.HISTORY, got {status!r:.40}")
-    return ConditionRecords("Condition", _terminology(terminology, "conditions()"), status=status)
+    if category is not None and category not in CONDITION_CATEGORIES:
+        raise AuthorError("LOGIC004", f"condition category {category!r} is not one of {', '.join(CONDITION_CATEGORIES)}")
+    return ConditionRecords("Condition", _terminology(terminology, "conditions()"), status=status, category=category)
 
 
 def observations(terminology: Terminology) -> ObservationRecords:

@@ -30,9 +30,11 @@ def cc(system: str, code: str) -> dict[str, Any]:
 
 
 def condition(ident: str, onset: str, *, status: str | None = "active", site: str | None = None,
-              recorded: str | None = None) -> dict[str, Any]:
+              recorded: str | None = None, category: str | None = None) -> dict[str, Any]:
     r: dict[str, Any] = {"resourceType": "Condition", "id": ident, "code": cc(SNOMED, "207957008"),
                          "subject": {"reference": "Patient/p"}, "onsetDateTime": onset}
+    if category:
+        r["category"] = [cc("http://terminology.hl7.org/CodeSystem/condition-category", category)]
     if status:
         r["clinicalStatus"] = cc(CLINICAL, status)
     if site:
@@ -66,7 +68,7 @@ def bundle(*resources: dict[str, Any], gender: str | None = None, birth: str | N
 
 
 P1 = bundle(
-    condition("c1", "2026-05-01", site="421060004", recorded="2026-05-15"),
+    condition("c1", "2026-05-01", site="421060004", recorded="2026-05-15", category="problem-list-item"),
     procedure("mri1", "2026-05-20", site="421060004"),
     observation("e1", "62238-1", "2025-09-01", valueQuantity={"value": 55, "unit": "mL/min/1.73m2"}),  # EHR spelling
     observation("e2", "62238-1", "2026-01-15", valueInteger=50),
@@ -83,7 +85,8 @@ P1 = bundle(
 )
 
 P2 = bundle(
-    condition("c-resolved", "2025-01-20", status="resolved", site="36470004"),
+    condition("c-resolved", "2025-01-20", status="resolved", site="36470004", category="problem-list-item"),
+    condition("c-encounter", "2020-01-01", category="encounter-diagnosis"),
     condition("c-no-status", "2026-05-25", status=None, recorded="2026-05-25"),
     procedure("mri-old", "2025-06-01"),
     observation("e-mg", "62238-1", "2026-05-01", valueQuantity={"value": 45, "unit": "mg/dL", "system": UCUM, "code": "mg/dL"}),
@@ -111,7 +114,7 @@ EXPECTED = {
     "Three eGFR Results":               (True, True, False),
     "Severe Pain Before Fracture":      (True, False, False),
     "MRI Within 6 Weeks Of Fracture":   (True, False, False),
-    "Fracture Older Than 8 Weeks":      (False, False, False),
+    "Fracture Older Than 8 Weeks":      (False, True, False),
     "Female":                           (True, False, False),
     "Under 24 Months":                  (False, True, False),
     "Adult":                            (True, False, False),
@@ -120,6 +123,8 @@ EXPECTED = {
     "Analgesic Started Within 30 Days": (False, True, False),
     "Analgesic Stopped Within 30 Days": (True, False, False),
     "Chronic Kidney Disease":           (True, False, False),  # rule-based value set, evaluated from its expansion
+    "Fracture On Problem List":         (True, False, False),  # P2: resolved on the list, active only as encounter dx
+    "Exactly Three eGFR Results":       (True, True, False),
 }
 
 

@@ -48,6 +48,8 @@ FEATURES = [
     Feature("Analgesic Started Within 30 Days", medications(ANALGESIC).started_within(days(30))),
     Feature("Analgesic Stopped Within 30 Days", medications(ANALGESIC).stopped_within(days(30))),
     Feature("Chronic Kidney Disease", conditions(CKD).exists()),
+    Feature("Fracture On Problem List", conditions(FRACTURE, category="problem-list-item").exists()),
+    Feature("Exactly Three eGFR Results", observations(EGFR).count() == 3),
 ]
 
 image = Recommendation(

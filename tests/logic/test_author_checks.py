@@ -187,6 +187,7 @@ def test_sources_option_and_environment_point_at_the_documents(tmp_path: Path, m
     elsewhere.mkdir()
     (elsewhere / "doc.txt").write_text("Obtain MRI of the spine.\n")
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("CPG_SOURCES_DIR", "")  # the CLI sets it for its process: restore it after the test
     result = CliRunner().invoke(main, ["build", "--no-validate", "--sources", "docs", "--output", "out"])
     assert "error[RULE007]" in result.output and "RULE023" not in result.output  # the passage was checked there
     monkeypatch.setenv("CPG_SOURCES_DIR", str(tmp_path / "definitions"))

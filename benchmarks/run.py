@@ -287,6 +287,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="sizes 1,10 only (CI-ish)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per VCF stage, median reported")
     parser.add_argument("--no-apply", action="store_true", help="skip the apply throughput stage")
+    parser.add_argument("--no-reference", action="store_true",
+                        help="skip the reference tools (stock cql-execution, translator floor, Medplum validator)")
+    parser.add_argument("--reference-patients", type=int, default=2000, help="patients for the apply reference")
     args = parser.parse_args(argv)
     sizes = [1, 10] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
     sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -306,6 +309,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\napply throughput (VCF): {apply}")
     for line in _slopes(points):
         print(line)
+    if not args.no_reference:
+        import reference
+
+        print()
+        reference.main(["--patients", str(args.reference_patients)])
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (wall times on a shared machine rise with it; "
           "cpu s = user+system of Python and Node, ms/resource = wall ms per emitted resource)")
     print("py MB / node MB: peak RSS of the Python process and of its Node translator child; "

@@ -107,6 +107,11 @@ class JsonLinesProcess:
         """Started and not closed (the process may still have died on its own)."""
         return self._process is not None and self._process.stdin is not None
 
+    @property
+    def alive(self) -> bool:
+        """Started, not closed, and the process has not exited."""
+        return self._process is not None and self._process.poll() is None
+
     def start(self, argv: Sequence[str]) -> None:
         """Spawn `argv` with piped stdio and start the pump threads (no handshake)."""
         # Fresh channels: a previous process's end-of-stream marker must not reach this one.

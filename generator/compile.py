@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.cql.cache import CachedTranslator
 from generator.cql.phase import CompiledLogic, compile_logic
+from generator.cql.pool import TranslatorPool
 from generator.cql.session import TranslationSession
 from generator.cql.translator import EarlyTranslator, Translator
 from generator.diagnostics import Diagnostic, DiagnosticBag
@@ -53,7 +55,7 @@ LOOKAHEAD = 2
 
 
 def compile_each(definitions_dir: Path, bag: DiagnosticBag, *,
-                 translator: Translator | EarlyTranslator | None = None,
+                 translator: Translator | EarlyTranslator | CachedTranslator | TranslatorPool | None = None,
                  validate: bool = True) -> Iterator[BuiltGuideline]:
     """Yield each guideline under `definitions_dir` once it is built and checked; findings go to `bag`.
 
@@ -79,13 +81,15 @@ def compile_each(definitions_dir: Path, bag: DiagnosticBag, *,
             translator = translator.get()
         elif translator is None:
             translator = stack.enter_context(Translator())
-        session = stack.enter_context(TranslationSession(translator))
+        workers = getattr(translator, "jobs", 1)
+        lookahead = LOOKAHEAD * workers
+        session = stack.enter_context(TranslationSession(translator, workers=workers))
         rendered = session.render(resolved)
-        session.prefetch(rendered[:LOOKAHEAD])
+        session.prefetch(rendered[:lookahead])
         warm_up(validate)
         cql_failed = False
         for index, rg in enumerate(resolved):
-            session.prefetch(rendered[index + 1:index + 1 + LOOKAHEAD])
+            session.prefetch(rendered[index + 1:index + 1 + lookahead])
             errors = bag.error_count
             logic = compile_logic(rg, session, bag, rendered[index])  # type: ignore[arg-type]
             cql_failed = cql_failed or logic is None or bag.error_count > errors

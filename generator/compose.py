@@ -14,12 +14,13 @@ at its top level or `expansion.identifier` / `expansion.timestamp`.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from generator.readers import InputError, read_json
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 
@@ -58,12 +59,12 @@ def rule_filter(rule: Any) -> dict[str, str]:
 
 
 def read_expansion(path: Path) -> Expansion:
+    if not path.is_file():
+        raise ExpansionError(f"expansion file {path} not found")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ExpansionError(f"expansion file {path} not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ExpansionError(f"expansion file {path} is not readable JSON: {exc}") from None
+        data = read_json(path)
+    except InputError as exc:
+        raise ExpansionError(f"expansion file {path} is not readable JSON: {exc.message}") from None
     if not isinstance(data, dict):
         raise ExpansionError(f"expansion file {path} is not a JSON object")
     inner = data.get("expansion") if data.get("resourceType") == "ValueSet" else data

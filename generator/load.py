@@ -12,6 +12,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator.argcheck import check_argument_types
 from generator.diagnostics import DiagnosticBag, SourceLocation
 from generator.model.guideline import Guideline
 from generator.model.logic import Feature
@@ -33,7 +34,7 @@ def load_definitions(definitions_dir: Path, bag: DiagnosticBag) -> list[LoadedGu
     loaded: list[LoadedGuideline] = []
     for package_dir in sorted(p for p in definitions_dir.iterdir() if (p / "__init__.py").is_file()):
         guideline = _import_guideline(package_dir, bag)
-        if guideline is not None:
+        if guideline is not None and check_argument_types(guideline, bag):
             recommendations, features = _defined_objects(package_dir)
             loaded.append(LoadedGuideline(guideline, package_dir, recommendations, features))
     if not loaded and not bag.has_errors:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-import json
 import os
 import re
 from pathlib import Path
@@ -17,8 +16,9 @@ from pathlib import Path
 from generator.compose import ExpansionError, compose_of, disagreements, read_expansion
 from generator.diagnostics import DiagnosticBag, SourceLocation
 from generator.model.logic import Compare, Feature, FeatureName, LatestValue, ObservationRecords, raw_cql_names
-from generator.model.recommendation import Certainty, Direction, Recommendation, Source, Strength
+from generator.model.recommendation import Certainty, Direction, Strength
 from generator.model.terminology import Quantity
+from generator.readers import InputError, read_json, read_text
 from generator.resolve import ResolvedGuideline, walk_logic
 
 SEMVER = re.compile(
@@ -44,7 +44,7 @@ RULES: dict[str, str] = {
     "RULE011": "a recommendation against an activity marks the activity do_not_perform",
     "RULE012": "a recommendation has applicability logic (warning: otherwise it always applies)",
     "RULE013": "scenarios point to an existing bundle and to known recommendation ids",
-    "RULE014": "strength, direction and certainty are the Strength, Direction, Certainty enums; sources are Source objects",
+    "RULE014": "strength, direction and certainty are of their own enum (Strength.WEAK as a certainty is refused)",
     "RULE015": "a recommendation the package defines is placed in a strategy",
     "RULE016": "a recommendation is placed at most once",
     "RULE017": "scenario ids are unique",
@@ -102,21 +102,6 @@ def check(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
     _check_scenarios(rg, bag)
 
 
-def _arguments_ok(rec: Recommendation, bag: DiagnosticBag) -> bool:
-    """RULE014: the grading enums and Source objects, not look-alike strings (else later rules would misread them)."""
-    ok = True
-    for name, kind in (("strength", Strength), ("direction", Direction), ("certainty", Certainty)):
-        value = getattr(rec, name)
-        if value is not None and not isinstance(value, kind):
-            options = ", ".join(f"{kind.__name__}.{m.name}" for m in kind)
-            bag.error("RULE014", f"'{rec.id}': {name}={value!r:.30} is not one of {options}", location=rec.location)
-            ok = False
-    if not isinstance(rec.sources, list) or not all(isinstance(s, Source) for s in rec.sources):
-        bag.error("RULE014", f"'{rec.id}': sources= is a list of Source(document, passage)", location=rec.location)
-        ok = False
-    return ok
-
-
 def _check_placement(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
     placed: dict[int, object] = {}
     for rs in rg.strategies:
@@ -127,15 +112,18 @@ def _check_placement(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
             placed[id(rec)] = rs.id
     for rec in rg.defined_recommendations:
         if id(rec) not in placed:
-            _arguments_ok(rec, bag)
             bag.error("RULE015", f"recommendation '{rec.id}' is defined but placed in no strategy", location=rec.location)
 
 
 def _check_recommendation(rg: ResolvedGuideline, rr, bag: DiagnosticBag, sources: Path | None) -> None:  # type: ignore[no-untyped-def]
     rec = rr.recommendation
     where = {"location": rec.location}
-    if not _arguments_ok(rec, bag):
-        return
+    for name, kind in (("strength", Strength), ("direction", Direction), ("certainty", Certainty)):
+        value = getattr(rec, name)
+        if value is not None and not isinstance(value, kind):  # plain strings are ARG001 at LOAD already
+            options = ", ".join(f"{kind.__name__}.{m.name}" for m in kind)
+            bag.error("RULE014", f"'{rec.id}': {name}={value!r:.40} is not one of {options}", **where)
+            return
     if rec.direction is None and (rec.strength is not None or rec.certainty is not None):
         bag.error("RULE020", f"'{rec.id}' grades strength or certainty but gives no direction (Direction.FOR/AGAINST)", **where)
     if not ID.match(rec.id) or len(rec.id) > 64:
@@ -193,15 +181,15 @@ def _sources_folder(rg: ResolvedGuideline, bag: DiagnosticBag) -> Path | None:
 
 def _read_source(path: Path) -> str | None:
     try:
-        return _normalised_file(path, path.stat().st_mtime_ns)
-    except OSError:
-        return None
+        return _normalised_file(path, path.stat().st_mtime_ns) if path.is_file() else None
+    except (OSError, InputError):
+        return None  # reported as a passage that cannot be checked (RULE007)
 
 
 @functools.lru_cache(maxsize=64)
 def _normalised_file(path: Path, mtime: int) -> str:
-    """Read and normalise a source document once per build (many passages cite one document)."""
-    return _normalise(path.read_text(encoding="utf-8"))
+    """Read (bounded) and normalise a source document once per build (many passages cite one document)."""
+    return _normalise(read_text(path))
 
 
 def _check_source(rg: ResolvedGuideline, rec_id: str, source, bag: DiagnosticBag,  # type: ignore[no-untyped-def]
@@ -354,9 +342,9 @@ def _check_scenarios(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
             bag.error("RULE013", f"scenario '{scenario.id}': bundle {scenario.bundle} not found", location=scenario.location)
         else:
             try:
-                json.loads(path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                bag.error("RULE013", f"scenario '{scenario.id}': {scenario.bundle} is not JSON: {exc}", location=scenario.location)
+                read_json(path)
+            except InputError as exc:
+                bag.error("RULE013", f"scenario '{scenario.id}': {exc.message}", location=scenario.location)
         for rec_id in [*scenario.present, *scenario.absent]:
             if rec_id not in known:
                 bag.error("RULE013", f"scenario '{scenario.id}' expects unknown recommendation '{rec_id}'", location=scenario.location)

@@ -13,14 +13,19 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator.compile import BuiltGuideline
 from generator.jsonfmt import dump_json
 
+if TYPE_CHECKING:
+    from generator.apply._scenarios import ScenarioOutcome
 
-def artifact_files(built: BuiltGuideline) -> dict[str, bytes]:
-    """Relative path -> bytes for everything under output/<guideline-id>/."""
+
+def artifact_files(built: BuiltGuideline, *, scenario_outcomes: list[ScenarioOutcome] | None = None) -> dict[str, bytes]:
+    """Relative path -> bytes for everything under output/<guideline-id>/.
+
+    `scenario_outcomes`: the scenarios already run on this build (see `publication_files`)."""
     files: dict[str, bytes] = {}
     for resource in built.resources:
         files[f"resources/{resource['resourceType']}-{resource['id']}.json"] = dump_json(resource)
@@ -29,7 +34,7 @@ def artifact_files(built: BuiltGuideline) -> dict[str, bytes]:
     files[f"cql/{built.logic.library.name}.cql"] = built.logic.library.text.encode("utf-8")
     files["cql/FHIRHelpers.cql"] = built.logic.fhirhelpers.encode("utf-8")
     for extra in _publishers():
-        files.update(extra(built))
+        files.update(extra(built, scenario_outcomes=scenario_outcomes))
     return dict(sorted(files.items()))
 
 
@@ -52,9 +57,10 @@ def _read_tree(folder: Path) -> dict[str, bytes]:
     }
 
 
-def stale_files(built: BuiltGuideline, output_dir: Path) -> list[str]:
+def stale_files(built: BuiltGuideline, output_dir: Path, *,
+                scenario_outcomes: list[ScenarioOutcome] | None = None) -> list[str]:
     """Paths that differ between what the definitions produce and output/<id>/ (sorted)."""
-    expected = artifact_files(built)
+    expected = artifact_files(built, scenario_outcomes=scenario_outcomes)
     actual = _read_tree(output_dir / built.id)
     return sorted(p for p in expected.keys() | actual.keys() if expected.get(p) != actual.get(p))
 
@@ -77,6 +83,7 @@ class StagedOutput:
     def __init__(self, output_dir: Path) -> None:
         self.output_dir = output_dir
         self._staged: list[tuple[Path, Path]] = []
+        recover_interrupted_swaps(output_dir)
 
     def __enter__(self) -> "StagedOutput":
         return self
@@ -84,13 +91,13 @@ class StagedOutput:
     def __exit__(self, *exc: object) -> None:
         self.discard()  # after commit nothing is staged any more: a no-op
 
-    def add(self, built: BuiltGuideline) -> None:
+    def add(self, built: BuiltGuideline, *, scenario_outcomes: list[ScenarioOutcome] | None = None) -> None:
         """Write one guideline's files into its temporary folder."""
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self._remove_leftovers(built.id)
         tmp = Path(tempfile.mkdtemp(prefix=f".{built.id}.", dir=self.output_dir))
         self._staged.append((tmp, self.output_dir / built.id))
-        for rel, data in artifact_files(built).items():
+        for rel, data in artifact_files(built, scenario_outcomes=scenario_outcomes).items():
             target = tmp / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
@@ -122,6 +129,26 @@ class StagedOutput:
             written.append(final)
         self._staged.clear()
         return written
+
+
+def recover_interrupted_swaps(output_dir: Path) -> list[Path]:
+    """Repair what a build killed inside `commit` left: the swap is two renames (folder -> .old,
+    staged -> folder). Killed between them, the guideline's folder is missing and `.<id>.old`
+    holds the last complete build: it is renamed back. Killed after them, `.old` is garbage.
+    Returns the folders restored."""
+    restored = []
+    if not output_dir.is_dir():
+        return restored
+    for old in sorted(output_dir.glob(".*.old")):
+        final = output_dir / old.name[1:-len(".old")]
+        if not old.is_dir() or not final.name:
+            continue
+        if final.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(old, final)
+            restored.append(final)
+    return restored
 
 
 def write_output(builds: list[BuiltGuideline], output_dir: Path) -> list[Path]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +13,19 @@ import pytest
 from generator.cql.translator import Translator
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The translation cache of this test run lives in a folder of its own (never the user's)."""
+    if "CPG_CACHE_DIR" not in os.environ:
+        os.environ["CPG_CACHE_DIR"] = config._cpg_cache = tempfile.mkdtemp(prefix="cpg-test-cache-")  # type: ignore[attr-defined]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = getattr(config, "_cpg_cache", None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.environ.pop("CPG_CACHE_DIR", None)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
-import tarfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 from generator.canonicals import PLAN_DEFINITION_TYPE as PLAN_TYPE_SYSTEM
 from generator.diagnostics import Diagnostic, GeneratorError
 from generator.jsonfmt import load_json
+from generator.readers import MAX_RESOURCE_DEPTH, InputError, json_depth, parse_json, read_json, read_package, unsafe_member
 
 __all__ = ["Artifacts", "ApplyError", "load_artifacts", "PLAN_TYPE_SYSTEM"]
 
@@ -196,9 +195,17 @@ def _resources_in(document: Any) -> list[dict[str, Any]]:
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApplyError("APPLY002", f"cannot read artifact {path}: {exc}") from exc
+        document = read_json(path)
+    except InputError as exc:
+        raise ApplyError("APPLY002", f"cannot read artifact {exc}") from exc
+    return _shallow_enough(document, str(path))
+
+
+def _shallow_enough(document: Any, where: str) -> Any:
+    """The planner and the engine walk resources recursively: refuse absurd nesting up front."""
+    if json_depth(document, MAX_RESOURCE_DEPTH + 1) > MAX_RESOURCE_DEPTH + 1:  # +1: a Bundle wraps the resources
+        raise ApplyError("APPLY002", f"cannot read artifact {where}: nested deeper than {MAX_RESOURCE_DEPTH} levels")
+    return document
 
 
 def _from_folder(folder: Path) -> list[dict[str, Any]]:
@@ -218,25 +225,37 @@ def _from_folder(folder: Path) -> list[dict[str, Any]]:
 
 
 def _from_package(tgz: Path) -> list[dict[str, Any]]:
+    """The resources at the top of package/ (tests/ and other folders are not artifacts)."""
     found: list[dict[str, Any]] = []
+    manifest: bytes | None = None
+
+    def wanted(name: str) -> bool:
+        parts = name.split("/")
+        return len(parts) == 2 and parts[0] == "package" and parts[1].endswith(".json")
+
+    members: list[tuple[str, bytes]] = []
     try:
-        with tarfile.open(tgz, "r:gz") as archive:
-            for member in sorted(archive.getmembers(), key=lambda m: m.name):
-                name = member.name
-                if not member.isfile() or not name.endswith(".json"):
-                    continue
-                parts = name.split("/")
-                if len(parts) != 2 or parts[0] != "package" or parts[1] in ("package.json", ".index.json"):
-                    continue
-                handle = archive.extractfile(member)
-                if handle is None:
-                    continue
-                try:
-                    found.extend(_resources_in(json.loads(handle.read().decode("utf-8"))))
-                except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                    raise ApplyError("APPLY002", f"cannot read {name} in {tgz}: {exc}") from exc
-    except (OSError, tarfile.TarError) as exc:
-        raise ApplyError("APPLY002", f"cannot read package {tgz}: {exc}") from exc
+        for member in read_package(tgz, wanted):
+            if member.problem or unsafe_member(member) or member.data is None:
+                continue  # never used: apply reads only regular top-level package/*.json files
+            if member.name == "package/package.json":
+                manifest = member.data
+            elif member.name != "package/.index.json":
+                members.append((member.name, member.data))
+    except InputError as exc:
+        raise ApplyError("APPLY002", f"cannot read package {exc}") from exc
+    try:
+        if not isinstance(parse_json(manifest or b"", f"{tgz}!package/package.json"), dict):
+            raise InputError("invalid-json", tgz, "package.json is not a JSON object")
+    except InputError as exc:
+        what = "has no package/package.json" if manifest is None else f"has an invalid package.json ({exc.message})"
+        raise ApplyError("APPLY050", f"package {tgz} {what}: not a FHIR NPM package") from exc
+    for name, data in sorted(members):
+        try:
+            document = parse_json(data, f"{tgz}!{name}")
+        except InputError as exc:
+            raise ApplyError("APPLY002", f"cannot read {exc}") from exc
+        found.extend(_resources_in(_shallow_enough(document, f"{tgz}!{name}")))
     return found
 
 

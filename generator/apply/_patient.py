@@ -7,56 +7,105 @@ otherwise; a one-line message naming the file is what the user needs.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from generator.apply._artifacts import ApplyError
+from generator.diagnostics import Diagnostic, Severity
+from generator.validate._base import screen_types
+from generator.readers import MAX_JSON_BYTES, MAX_RESOURCE_DEPTH, InputError, json_depth, parse_json, read_bytes
 
-__all__ = ["read_patient_bundle", "check_patient_bundle", "patient_of", "execution_datetime"]
+__all__ = ["read_patient_bundle", "parse_patient_bundle", "check_patient_bundle", "patient_of", "execution_datetime"]
 
 
-def read_patient_bundle(path: Path) -> dict[str, Any]:
-    """Read and check a patient Bundle file."""
+def read_patient_bundle(path: Path, findings: list[Diagnostic] | None = None) -> dict[str, Any]:
+    """Read and check a patient Bundle file (a bounded regular file, strict JSON); warnings about
+    the records (see `check_patient_bundle`) are appended to `findings` when given."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ApplyError("APPLY020", f"cannot read patient bundle {path}: {exc}") from exc
+        data = read_bytes(path, MAX_JSON_BYTES)
+    except InputError as exc:
+        raise ApplyError("APPLY020", f"cannot read patient bundle {exc}") from exc
+    return parse_patient_bundle(data, str(path), findings)
+
+
+def parse_patient_bundle(data: str | bytes, where: str, findings: list[Diagnostic] | None = None) -> dict[str, Any]:
+    """Parse and check one patient Bundle's JSON (a file's bytes, or one line of an NDJSON file)."""
     try:
-        document = json.loads(text, parse_constant=_not_json)
-    except json.JSONDecodeError as exc:
-        raise ApplyError("APPLY021", f"patient bundle {path} is not valid JSON: {exc.msg} at line {exc.lineno} "
-                         f"column {exc.colno}") from exc
-    except ValueError as exc:
-        raise ApplyError("APPLY021", f"patient bundle {path} is not valid JSON: {exc}") from exc
-    return check_patient_bundle(document, str(path))
+        document = parse_json(data, where)
+    except InputError as exc:
+        raise ApplyError("APPLY021", f"patient bundle {where} is not valid JSON: {exc.message}") from exc
+    if json_depth(document, MAX_RESOURCE_DEPTH + 1) > MAX_RESOURCE_DEPTH + 1:  # +1: the Bundle around the resources
+        raise ApplyError("APPLY021", f"patient bundle {where} is nested deeper than {MAX_RESOURCE_DEPTH} levels")
+    return check_patient_bundle(document, where, findings)
 
 
-def _not_json(constant: str) -> Any:
-    """NaN and Infinity are Python's extension, not JSON (and not FHIR): refuse them."""
-    raise ValueError(f"{constant} is not a JSON number")
-
-
-def check_patient_bundle(document: Any, where: str = "<patient>") -> dict[str, Any]:
-    """Return the bundle when it is a Bundle holding exactly one Patient with an id."""
+def check_patient_bundle(document: Any, where: str = "<patient>",
+                         findings: list[Diagnostic] | None = None) -> dict[str, Any]:
+    """The bundle when it is a Bundle holding exactly one Patient with an id, as the engine may see it:
+    records of another patient left out (APPLY053), values of the wrong JSON type or with an invalid
+    date or format left out (APPLY051, APPLY052). Each is a warning naming the resource, appended to
+    `findings` when given: the engine would otherwise drop such data without a word."""
     if not isinstance(document, dict) or document.get("resourceType") != "Bundle":
         found = document.get("resourceType") if isinstance(document, dict) else type(document).__name__
         raise ApplyError("APPLY022", f"patient input {where} is not a FHIR Bundle (found {found!s})")
     entries = document.get("entry", []) or []
     if not isinstance(entries, list) or any(not isinstance(e, dict) for e in entries):
         raise ApplyError("APPLY022", f"patient input {where}: Bundle.entry must be a list of entries")
-    patients = [e["resource"] for e in entries
-                if isinstance(e.get("resource"), dict) and e["resource"].get("resourceType") == "Patient"]
+    patients = [e for e in entries if isinstance(e.get("resource"), dict) and e["resource"].get("resourceType") == "Patient"]
     if not patients:
         raise ApplyError("APPLY023", f"patient bundle {where} holds no Patient resource")
     if len(patients) > 1:
         raise ApplyError("APPLY024", f"patient bundle {where} holds {len(patients)} Patient resources; "
                          "apply evaluates one patient per bundle")
-    if not patients[0].get("id"):
+    patient_id = patients[0]["resource"].get("id")
+    if not patient_id or not isinstance(patient_id, str):
         raise ApplyError("APPLY025", f"the Patient in {where} has no id (needed for the requests' subject)")
-    return document
+    ours = {f"Patient/{patient_id}"} | ({patients[0]["fullUrl"]} if isinstance(patients[0].get("fullUrl"), str) else set())
+    kept: list[dict[str, Any]] = []
+    warnings: list[Diagnostic] = []
+    for entry in entries:
+        resource = entry.get("resource")
+        if not isinstance(resource, dict):
+            kept.append(entry)
+            continue
+        name = f"{resource.get('resourceType')}/{resource.get('id')}"
+        other = _other_patient(resource, ours)
+        if other is not None:
+            warnings.append(Diagnostic("APPLY053", f"{where}: {other[0]} refers to {other[1]}, not to Patient/"
+                                       f"{patient_id}; the record is not used", Severity.WARNING, resource=name,
+                                       path=f"{resource.get('resourceType')}.{other[0]}"))
+            continue
+        cleaned, problems = screen_types(resource)
+        for d in problems:
+            code = "APPLY052" if d.code == "base.primitive-format" else "APPLY051"
+            warnings.append(Diagnostic(code, f"{where}: {d.message}; the value is not used", Severity.WARNING,
+                                       resource=name, path=d.path))
+        kept.append({**entry, "resource": cleaned} if cleaned is not resource else entry)
+    if findings is not None:
+        findings.extend(warnings)
+    if len(kept) == len(entries) and all(a is b for a, b in zip(kept, entries)):
+        return document
+    return {**document, "entry": kept}
+
+
+#: Elements that say whose record a resource is.
+_SUBJECT_ELEMENTS = ("subject", "patient")
+
+
+def _other_patient(resource: Mapping[str, Any], ours: set[str]) -> tuple[str, str] | None:
+    """(element, reference) when the record belongs to a Patient other than ours."""
+    for element in _SUBJECT_ELEMENTS:
+        value = resource.get(element)
+        reference = value.get("reference") if isinstance(value, Mapping) else None
+        if not isinstance(reference, str):
+            continue
+        tail = "/".join(reference.rstrip("/").split("/")[-2:])
+        points_at_patient = reference.startswith("urn:") or tail.startswith("Patient/")
+        if points_at_patient and reference not in ours and tail not in ours:
+            return element, reference
+    return None
 
 
 def patient_of(bundle: Mapping[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,8 @@ from typing import Any
 
 from generator.apply._artifacts import ApplyError, Artifacts, plan_type
 from generator.apply._engine import PatientValues
-from generator.canonicals import CQF_LIBRARY, REQUEST_DO_NOT_PERFORM, WORKFLOW_INSTANTIATES_CANONICAL
+from generator.apply.explain import Explainer, Explanation, rationale_text
+from generator.canonicals import CPG_RATIONALE, CQF_LIBRARY, REQUEST_DO_NOT_PERFORM, WORKFLOW_INSTANTIATES_CANONICAL
 
 __all__ = ["Expr", "PlanNode", "ActionNode", "ActivityNode", "CompiledPlan", "compile_plan", "realize", "ApplyResult"]
 
@@ -88,6 +89,8 @@ class CompiledPlan:
 
     root: PlanNode
     expressions: dict[str, tuple[str, ...]]
+    #: Reads why each recommendation applied off the ELM; its feature defines are in `expressions`.
+    explainer: Explainer | None = None
 
     def recommendations(self) -> list[PlanNode]:
         """Every eca-rule PlanDefinition reachable from the pathway, in tree order, once each."""
@@ -229,7 +232,19 @@ def compile_plan(artifacts: Artifacts, pathway: dict[str, Any] | None = None) ->
         pathway = pathways[0]
     compiler = _Compiler(artifacts)
     root = compiler.plan(pathway, str(pathway.get("id")), ())
-    return CompiledPlan(root, {lib: tuple(defines) for lib, defines in compiler.needed.items()})
+    draft = CompiledPlan(root, {})
+    rules = [(rec.id, str(rec.definition.get("title") or rec.id), expr.library, expr.define)
+             for rec in draft.recommendations() for expr in _applicability_of(rec)[:1]]
+    explainer = Explainer(artifacts.elm_libraries(), rules)
+    for library, defines in explainer.expressions().items():
+        needed = compiler.needed.setdefault(library, [])
+        needed.extend(d for d in defines if d not in needed)
+    return CompiledPlan(root, {lib: tuple(defines) for lib, defines in compiler.needed.items()}, explainer)
+
+
+def _applicability_of(plan: PlanNode) -> list[Expr]:
+    """The applicability defines of a recommendation's own actions (CPG: one action)."""
+    return [expr for action in plan.actions for expr in action.applicability]
 
 
 # -- per patient -------------------------------------------------------------------------------
@@ -241,6 +256,15 @@ class ApplyResult:
     patient_id: str
     bundle: dict[str, Any]
     applicable: list[str] = field(default_factory=list)
+    _values: PatientValues | None = field(default=None, repr=False)
+    _explainer: Explainer | None = field(default=None, repr=False)
+
+    @property
+    def explanation(self) -> Explanation | None:
+        """Every feature's value and why each recommendation did or did not apply (computed on demand)."""
+        if self._explainer is None or self._values is None:
+            return None
+        return self._explainer.explain(self._values, self.patient_id, self.applicable)
 
 
 _SEGMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?$")
@@ -280,6 +304,19 @@ class _Realizer:
         self.subject = {"reference": f"Patient/{patient_id}"}
         self.authored = authored
         self.seed = f"{plan.root.canonical}|{patient_id}|{moment}"
+        self.patient_id = patient_id
+        self._recommendation: PlanNode | None = None  # the eca-rule being realized
+        self._reasons: dict[str, str] = {}
+
+    def reason(self) -> str | None:
+        """Why the current recommendation's requests are proposed: the features that decided it."""
+        rec, explainer = self._recommendation, self.plan.explainer
+        if rec is None or explainer is None:
+            return None
+        if rec.id not in self._reasons:
+            explained = explainer.why(self.values, rec.id)
+            self._reasons[rec.id] = rationale_text(explained) if explained is not None else ""
+        return self._reasons[rec.id] or None
 
     def ident(self, key: str, resource_type: str) -> str:
         return str(uuid.uuid5(_ID_NAMESPACE, f"{self.seed}|{key}|{resource_type}"))
@@ -320,7 +357,13 @@ class _Realizer:
         out: dict[str, Any] = json.loads(node.template)  # a fresh copy: results never share objects
         resources: list[dict[str, Any]] = []
         if node.plan is not None:
-            nested = self.plan_group(node.plan)
+            outer = self._recommendation
+            if node.plan.type == "eca-rule":
+                self._recommendation = node.plan
+            try:
+                nested = self.plan_group(node.plan)
+            finally:
+                self._recommendation = outer
             if nested is None:
                 return None
             out["resource"] = {"reference": f"urn:uuid:{nested[0]['id']}"}
@@ -355,6 +398,11 @@ class _Realizer:
         request["id"] = self.ident(key, request["resourceType"])
         request["for" if request["resourceType"] == "Task" else "subject"] = dict(self.subject)
         request["authoredOn"] = self.authored
+        reason = self.reason()
+        if reason:
+            # CPG request profiles carry the why of a proposal in cpg-rationale (markdown): the
+            # features are Boolean defines, not codes (reasonCode) or records (reasonReference).
+            request.setdefault("extension", []).append({"url": CPG_RATIONALE, "valueMarkdown": reason})
         for path, expr in node.dynamic:
             value = self.value(expr)
             if value is not None:
@@ -403,6 +451,8 @@ def _kind_fields(kind: str, ad: Mapping[str, Any], request: dict[str, Any]) -> N
             request["medicationReference"] = ad["productReference"]
         if ad.get("dosage"):
             request["dosageInstruction"] = ad["dosage"]
+        if "Timing" in timing:
+            request["dosageInstruction"] = _with_timing(request.get("dosageInstruction"), timing["Timing"])
     elif kind == "ServiceRequest":
         if ad.get("code"):
             request["code"] = ad["code"]
@@ -413,9 +463,34 @@ def _kind_fields(kind: str, ad: Mapping[str, Any], request: dict[str, Any]) -> N
     elif kind == "CommunicationRequest":
         if ad.get("code"):
             request["category"] = [ad["code"]]
-    for suffix in ("DateTime", "Period", "Timing"):
-        if suffix in timing and kind in ("ServiceRequest", "CommunicationRequest"):
+    # R4 occurrence[x]: ServiceRequest dateTime | Period | Timing; CommunicationRequest dateTime | Period only
+    # (a Timing stays on the RequestGroup action, copied from the recommendation's action).
+    allowed = {"ServiceRequest": ("DateTime", "Period", "Timing"), "CommunicationRequest": ("DateTime", "Period")}
+    for suffix in allowed.get(kind, ()):
+        if suffix in timing:
             request[f"occurrence{suffix}"] = timing[suffix]
+            break
+
+
+def _with_timing(dosages: list[dict[str, Any]] | None, timing: dict[str, Any]) -> list[dict[str, Any]]:
+    """The activity's Timing on every dosage instruction (a dosage's own timing wins where it says more)."""
+    if not dosages:
+        return [{"text": str((timing.get("code") or {}).get("text", "")), "timing": timing}]
+    out = []
+    for dosage in dosages:
+        merged = dict(dosage)
+        own = dict(merged.get("timing") or {})
+        repeat = {**(timing.get("repeat") or {}), **(own.get("repeat") or {})}
+        combined: dict[str, Any] = {k: v for k, v in timing.items() if k not in ("repeat", "code")}
+        combined.update({k: v for k, v in own.items() if k not in ("repeat", "code")})
+        if repeat:
+            combined["repeat"] = repeat
+        combined["code"] = own.get("code") or timing.get("code")
+        if not combined["code"]:
+            del combined["code"]
+        merged["timing"] = combined
+        out.append(merged)
+    return out
 
 
 def _selection_allows(behavior: str | None, kept: int, total: int) -> bool:
@@ -456,4 +531,4 @@ def realize(plan: CompiledPlan, values: PatientValues, patient_id: str, moment: 
     recommendations = {rec.canonical: rec.id for rec in plan.recommendations()}
     applicable = [recommendations[r["instantiatesCanonical"][0]] for r in resources
                   if r["resourceType"] == "RequestGroup" and r["instantiatesCanonical"][0] in recommendations]
-    return ApplyResult(patient_id, bundle, list(dict.fromkeys(applicable)))
+    return ApplyResult(patient_id, bundle, list(dict.fromkeys(applicable)), values, plan.explainer)

@@ -13,9 +13,10 @@ from pathlib import Path
 from generator.apply._applier import Applier
 from generator.apply._artifacts import ApplyError
 from generator.apply._patient import read_patient_bundle
+from generator.apply.explain import Explanation, format_explanation
 from generator.model.guideline import Scenario
 
-__all__ = ["ScenarioOutcome", "run_scenarios", "format_table"]
+__all__ = ["ScenarioOutcome", "run_scenarios", "format_table", "format_failures", "format_explanations"]
 
 
 @dataclass
@@ -26,6 +27,7 @@ class ScenarioOutcome:
     missing: list[str] = field(default_factory=list)  # expected present, not applicable
     unexpected: list[str] = field(default_factory=list)  # expected absent, applicable
     error: str | None = None
+    explanation: Explanation | None = None
 
     @property
     def passed(self) -> bool:
@@ -62,6 +64,7 @@ def run_scenarios(guideline_id: str, scenarios: Sequence[Scenario], package_dir:
             outcome.error = "; ".join(d.message for d in exc.diagnostics)
             continue
         outcome.applicable = result.applicable
+        outcome.explanation = result.explanation
         outcome.missing = [r for r in scenario.present if r not in result.applicable]
         outcome.unexpected = [r for r in scenario.absent if r in result.applicable]
     return outcomes
@@ -77,3 +80,29 @@ def format_table(outcomes: Sequence[ScenarioOutcome]) -> str:
     failed = sum(1 for o in outcomes if not o.passed)
     lines.append(f"{len(outcomes) - failed} passed, {failed} failed")
     return "\n".join(lines)
+
+
+def format_failures(outcomes: Sequence[ScenarioOutcome]) -> str:
+    """For each failing scenario: expected vs actual, and the features that decided each mismatch."""
+    blocks = []
+    for o in outcomes:
+        if o.passed or o.error is not None:
+            continue
+        lines = [f"{o.guideline}/{o.scenario.id} failed:",
+                 f"  expected applicable: {', '.join(o.scenario.present) or '(none)'}",
+                 f"  actually applicable: {', '.join(o.applicable) or '(none)'}"]
+        for label, ids in (("expected but not applicable", o.missing), ("applicable but expected absent", o.unexpected)):
+            for rec_id in ids:
+                why = o.explanation.of(rec_id) if o.explanation is not None else None
+                lines.append(f"  {label}: {rec_id}" + (f" (decided by {why.because()})" if why else ""))
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)
+
+
+def format_explanations(outcomes: Sequence[ScenarioOutcome]) -> str:
+    """`cpg test --explain`: every scenario's features and why each recommendation did or did not apply."""
+    blocks = []
+    for o in outcomes:
+        if o.explanation is not None:
+            blocks.append(f"scenario {o.guideline}/{o.scenario.id} ({o.scenario.date}):\n" + format_explanation(o.explanation))
+    return "\n\n".join(blocks)

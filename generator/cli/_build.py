@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from generator.cli._common import print_diagnostics, reports_errors
-from generator.cql.translator import EarlyTranslator
+from generator.cli._common import print_diagnostics, reports_errors, translator_for
+from generator.cql.cache import CachedTranslator
+from generator.cql.pool import TranslatorPool
 from generator.diagnostics import Diagnostic, DiagnosticBag, GeneratorError, summary
+
+if TYPE_CHECKING:
+    from generator.apply._scenarios import ScenarioOutcome
+    from generator.compile import BuiltGuideline
 
 
 @click.command()
@@ -18,11 +25,15 @@ from generator.diagnostics import Diagnostic, DiagnosticBag, GeneratorError, sum
               show_default=True, help="Where built artifacts go.")
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 if output/ differs from what the definitions produce.")
 @click.option("--no-validate", is_flag=True, help="Skip the CHECK phase (the validator).")
+@click.option("--no-cache", is_flag=True, help="Translate every library again instead of reusing cached translations.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Translator processes (default: one per core, at most 4; started only when needed).")
 @click.option("--sources", "sources_dir", type=click.Path(path_type=Path), default=None,
               help="Folder of the source documents cited passages are checked against "
                    "(default: each guideline's sources_dir; env CPG_SOURCES_DIR).")
 @reports_errors
-def build(definitions_dir: Path, output_dir: Path, check: bool, no_validate: bool, sources_dir: Path | None) -> None:
+def build(definitions_dir: Path, output_dir: Path, check: bool, no_validate: bool, no_cache: bool,
+          jobs: int | None, sources_dir: Path | None) -> None:
     """Compile every guideline under DEFINITIONS into OUTPUT/<guideline-id>/."""
     if sources_dir is not None:
         import os
@@ -30,23 +41,25 @@ def build(definitions_dir: Path, output_dir: Path, check: bool, no_validate: boo
         from generator.rules import SOURCES_ENV
 
         os.environ[SOURCES_ENV] = str(sources_dir.resolve())
-    with EarlyTranslator() as translator:  # Node starts now, while the pipeline's modules import
+    with translator_for(no_cache, jobs) as translator:  # Node starts now (if it may be needed), while modules import
         _build(definitions_dir, output_dir, check, not no_validate, translator)
 
 
-def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool, translator: EarlyTranslator) -> None:
+def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool,
+           translator: TranslatorPool | CachedTranslator) -> None:
     from generator.compile import compile_each
     from generator.write import StagedOutput, stale_files
 
     bag = DiagnosticBag()
     stale: dict[str, list[str]] = {}
-    with StagedOutput(output_dir) as staged:
+    with StagedOutput(output_dir) as staged, _ScenarioRunner() as scenarios:
         # Each guideline is written (or compared) as soon as it is checked, then let go.
         for built in compile_each(definitions_dir, bag, translator=translator, validate=validate):
+            outcomes = scenarios.run(built, bag)
             if check:
-                stale[built.id] = stale_files(built, output_dir)
+                stale[built.id] = stale_files(built, output_dir, scenario_outcomes=outcomes)
             else:
-                staged.add(built)
+                staged.add(built, scenario_outcomes=outcomes)
         if bag.has_errors:
             raise GeneratorError(bag.items)  # leaving the block discards what was staged
         print_diagnostics(bag.items, show_summary=False)
@@ -66,3 +79,43 @@ def _report_stale(stale: dict[str, list[str]], output_dir: Path, diagnostics: li
         click.echo("output/ is not current: run `cpg build`", err=True)
         raise click.exceptions.Exit(1)
     click.echo(f"output is current ({len(stale)} guideline(s); {summary(diagnostics)})")
+
+
+class _ScenarioRunner:
+    """Runs each built guideline's scenarios for its site, on one engine for the whole build.
+
+    The engine (Node) starts on a thread as the build begins, so its start-up overlaps loading
+    and translating instead of following them; it is waited for when the first guideline with
+    scenarios is built (and closed unused when no guideline has any).
+    """
+
+    def __init__(self) -> None:
+        from generator.apply._engine import Engine
+
+        self._engine = Engine()
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cpg-engine-start")
+        self._started = self._pool.submit(self._engine.start)
+
+    def __enter__(self) -> "_ScenarioRunner":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(wait=True)
+        self._engine.close()
+
+    def run(self, built: BuiltGuideline, bag: DiagnosticBag) -> list[ScenarioOutcome]:
+        from generator.apply._engine import EngineError
+        from generator.publish._scenario_results import ScenarioRunError, run_build_scenarios, scenario_diagnostics
+
+        if not built.resolved.scenarios:
+            return []
+        try:
+            self._started.result()
+            outcomes = run_build_scenarios(built, self._engine)
+        except (EngineError, ScenarioRunError) as exc:
+            # The site shows every scenario's result, so a build with scenarios needs the engine.
+            raise GeneratorError([Diagnostic("TEST021", f"the scenarios of '{built.id}' could not run: {exc}",
+                                             location=built.resolved.guideline.location)],
+                                 exit_code=2 if isinstance(exc, EngineError) else 1) from exc
+        bag.extend(scenario_diagnostics(outcomes))
+        return outcomes

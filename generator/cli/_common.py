@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import gc
 import importlib
+import os
+import sys
+import time
 from collections.abc import Callable, Iterable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from generator.diagnostics import Diagnostic, GeneratorError, Severity, summary
+
+if TYPE_CHECKING:
+    from generator.cql.cache import CachedTranslator
+    from generator.cql.pool import TranslatorPool
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,6 +37,7 @@ class LazyGroup(click.Group):
         "cql": "generator.cli._cql:cql",
         "apply": "generator.cli._apply:apply_command",
         "test": "generator.cli._apply:test_command",
+        "cache": "generator.cli._cache:cache_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -88,6 +96,12 @@ def reports_errors(func: F) -> F:
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except Exception as exc:  # noqa: BLE001 - last-resort guard, tracebacks only with --debug
+            from generator.environment import environment_fault
+
+            fault = environment_fault(exc)
+            if fault is not None:  # Node missing/old/hung/killed, disk full...: ENV0xx, exit 2
+                print_diagnostics(fault.diagnostics)
+                ctx.exit(fault.exit_code)
             if (ctx.find_root().obj or {}).get("debug"):
                 raise
             click.secho(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug)", fg="red", err=True)
@@ -101,3 +115,46 @@ def exit_for(diagnostics: list[Diagnostic]) -> int:
 
 
 __all__ = ["main", "print_diagnostics", "reports_errors", "exit_for"]
+
+
+def translator_for(no_cache: bool, jobs: int | None = None) -> "TranslatorPool | CachedTranslator":
+    """The translator a command uses: the on-disk translation cache in front of up to `jobs` Node
+    translators (default: one per core), or (with `--no-cache`, or CPG_NO_CACHE=1) the translators
+    alone, the first started at once on a thread."""
+    from generator.cql.cache import CachedTranslator
+    from generator.cql.pool import TranslatorPool, default_jobs
+
+    jobs = jobs or default_jobs()
+    if no_cache or os.environ.get("CPG_NO_CACHE") == "1":
+        return TranslatorPool(jobs)
+    return CachedTranslator(jobs=jobs)
+
+
+class ProgressLine:
+    """"applied 1200 (3 failed)" rewritten in place on stderr, only when stderr is a terminal.
+
+    One convention for every long command: progress never goes to a pipe or a log, so output
+    stays clean for machines; at most ~10 redraws a second.
+    """
+
+    def __init__(self, verb: str, total: int | None = None) -> None:
+        self.verb = verb
+        self.total = total
+        self.enabled = sys.stderr.isatty()
+        self._last = 0.0
+
+    def update(self, done: int, failed: int = 0) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.1:
+            return
+        self._last = now
+        of = f"/{self.total}" if self.total is not None else ""
+        sys.stderr.write(f"\r{self.verb} {done}{of}" + (f" ({failed} failed)" if failed else "") + " ")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()

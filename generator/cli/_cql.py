@@ -16,6 +16,7 @@ from generator.cql.fhirhelpers import FHIRHELPERS_NAME, FHIRHELPERS_VERSION, fhi
 from generator.cql.declarations import declared_name, include_closure, included_names
 from generator.cql.translator import CqlMessage, Translator, TranslatorError
 from generator.diagnostics import Diagnostic, GeneratorError
+from generator.readers import InputError, read_text
 
 GENERATED_HELPERS_LABEL = f"<generated {FHIRHELPERS_NAME} {FHIRHELPERS_VERSION}>"
 
@@ -25,6 +26,14 @@ def library_name(text: str, path: Path) -> str:
     return declared_name(text) or path.stem
 
 
+def _read_cql(path: Path) -> str:
+    """A bounded regular file (a FIFO or device named *.cql is refused, not read forever)."""
+    try:
+        return read_text(path)
+    except InputError as exc:
+        raise GeneratorError([Diagnostic("CQL", str(exc))], exit_code=2) from exc
+
+
 def _sources(files: tuple[Path, ...]) -> tuple[dict[str, str], dict[str, str], list[str]]:
     """(library name -> CQL, library name -> shown path, target names). Given files win over
     same-named libraries found next to them."""
@@ -32,7 +41,7 @@ def _sources(files: tuple[Path, ...]) -> tuple[dict[str, str], dict[str, str], l
     shown: dict[str, str] = {}
     targets: list[str] = []
     for path in files:
-        text = path.read_text(encoding="utf-8")
+        text = _read_cql(path)
         name = library_name(text, path)
         if name in targets:
             raise GeneratorError([Diagnostic("CQL", f"{path}: library {name} is also defined in {shown[name]}")])
@@ -40,7 +49,7 @@ def _sources(files: tuple[Path, ...]) -> tuple[dict[str, str], dict[str, str], l
         targets.append(name)
     for folder in sorted({p.resolve().parent for p in files}):
         for candidate in sorted(folder.glob("*.cql")):
-            text = candidate.read_text(encoding="utf-8")
+            text = _read_cql(candidate)
             name = library_name(text, candidate)
             if name not in libraries:
                 libraries[name], shown[name] = text, str(candidate)

@@ -37,9 +37,10 @@ class TranslationSession:
     result once it is built and checked, so memory does not grow with the number of guidelines.
     """
 
-    def __init__(self, translator: Translator) -> None:
+    def __init__(self, translator: Translator, *, workers: int = 1) -> None:
         self._translator = translator
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cpg-translate")
+        # `workers` > 1 only for a translator that takes concurrent calls (a pool of processes).
+        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="cpg-translate")
         self._results: dict[tuple[str, Any], tuple[Future[dict[str, Translation]], str]] = {}
         self._helpers: str | None = None
 

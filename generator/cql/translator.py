@@ -300,6 +300,8 @@ class Translator:
             try:
                 reply = self._request(payload, timeout=self.timeout if timeout is None else timeout)
             except TranslatorError as exc:
+                if not self._node.alive:
+                    self._recover()  # a dead process (heap exhausted, killed, hung) must not fail every later request
                 if "heap out of memory" in str(exc):
                     raise TranslatorError(
                         f"the translator ran out of its {self.max_heap_mb} MB heap translating {len(libraries)} "
@@ -315,6 +317,13 @@ class Translator:
             if float(reply.get("heapShare") or 0.0) > self.restart_heap_share:
                 self._restart()
         return results
+
+    def _recover(self) -> None:
+        """Replace a dead process so the next request works; this request's error is still raised."""
+        try:
+            self._restart()
+        except TranslatorError:
+            pass  # the next request reports that the translator is not running
 
     def _restart(self) -> None:
         """A fresh process in place of this one (see RESTART_HEAP_SHARE); results do not depend on it."""

@@ -1,6 +1,8 @@
 """The authoring model: what guideline authors write in definitions/."""
 
 from generator.model.activities import Activity, Communication, Dosage, Medication, Service
+from generator.model.activities import Choice, NoRecommendation, Priority, Selection, Timing, at, immediately, lasting
+from generator.model._errors import ModelError
 from generator.model.guideline import ALL_OTHERS, Guideline, Process, Scenario, Strategy
 from generator.model.logic import (
     BooleanLogic,
@@ -42,3 +44,4 @@ __all__ = [
     "Recommendation", "SNOMED", "Scenario", "Service", "Source", "Strategy", "Strength", "ValueSet",
     "age_in_years", "conditions", "days", "medications", "months", "observations", "procedures", "weeks", "years",
 ]
+__all__ += ["Choice", "ModelError", "NoRecommendation", "Priority", "Selection", "Timing", "at", "immediately", "lasting"]

@@ -14,7 +14,8 @@ from generator.model._location import caller_location
 AUTHOR_ERRORS: dict[str, str] = {
     "LOGIC001": "Python `and` / `or` / `not`, `if`, or a chained comparison on a logic object (use & | ~)",
     "LOGIC002": "a comparison between incompatible kinds (an integer with a Quantity or Duration, a value with a Duration, ...)",
-    "LOGIC003": "a wrong argument type where a logic object is built (a string where a Code or ValueSet is expected, ...)",
+    "ARG001": "a value of the wrong kind where a logic or terminology object is built (a string where a Code or ValueSet "
+              "is expected, ...); the same code as generator/argcheck.py's LOAD-phase net",
     "LOGIC004": "an unknown option value (administrative sex, clinical-status policy, comparison operator, ...)",
     "LOGIC005": "raw CQL names something that is not a feature, a declared code or value set, or FHIRHelpers",
     "UNIT001": "a unit that is not valid case-sensitive UCUM",

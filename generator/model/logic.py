@@ -73,14 +73,14 @@ def _as_logic(value: BooleanLike) -> BooleanLogic:
         return value
     if isinstance(value, str):
         return FeatureName(value, caller_location())
-    raise AuthorError("LOGIC003", "expected a Feature, a logic expression or a feature name, "
+    raise AuthorError("ARG001", "expected a Feature, a logic expression or a feature name, "
                       f"got {type(value).__name__} {value!r:.60}")
 
 
 def _terminology(value: object, what: str) -> Terminology:
     if isinstance(value, (Code, ValueSet)):
         return value
-    raise AuthorError("LOGIC003", f"{what} needs a Code (e.g. SNOMED('...', '...')) or a ValueSet, "
+    raise AuthorError("ARG001", f"{what}: expected Code or ValueSet (e.g. SNOMED('...', '...')), "
                       f"got {type(value).__name__} {value!r:.60}")
 
 
@@ -233,7 +233,7 @@ class Elapsed(_Comparable):
 def time_since(event: EventDate) -> Elapsed:
     """Time from an event to now: `time_since(conditions(X).earliest()) >= months(3)`."""
     if not isinstance(event, EventDate):
-        raise AuthorError("LOGIC003", f"time_since needs records(...).earliest() or .latest(), got {event!r:.40}")
+        raise AuthorError("ARG001", f"time_since needs records(...).earliest() or .latest(), got {event!r:.40}")
     return Elapsed(event)
 
 
@@ -279,7 +279,7 @@ class Records(_NoTruth):
     def before(self, event: EventDate) -> "Records":
         """Only records dated strictly before `event` (e.g. `conditions(X).earliest()`)."""
         if not isinstance(event, EventDate):
-            raise AuthorError("LOGIC003", f"before() needs records(...).earliest() or .latest(), got {event!r:.40}")
+            raise AuthorError("ARG001", f"before() needs records(...).earliest() or .latest(), got {event!r:.40}")
         return replace(self, before_event=event)
 
     def count(self) -> "Count":
@@ -288,7 +288,7 @@ class Records(_NoTruth):
     def at_least(self, n: int, *, apart: Duration | None = None) -> "AtLeast":
         """At least `n` records; with `apart=`, two of them at least that long apart (n must be 2)."""
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise AuthorError("LOGIC003", f"at_least() needs a positive integer, got {n!r:.40}")
+            raise AuthorError("ARG001", f"at_least() needs a positive integer, got {n!r:.40}")
         if apart is not None:
             _duration(apart, "at_least(apart=)")
             if n != 2:
@@ -307,7 +307,7 @@ class Records(_NoTruth):
 class _BodySite:
     def with_body_site(self, site: Terminology) -> "Records":
         """Only records whose bodySite has a coding in `site` (a Code or ValueSet)."""
-        return replace(self, body_site=_terminology(site, "with_body_site()"))  # type: ignore[type-var]
+        return replace(self, body_site=_terminology(site, "Records.body_site"))  # type: ignore[type-var]
 
 
 class ConditionRecords(_BodySite, Records):
@@ -445,19 +445,19 @@ def conditions(terminology: Terminology, *, status: ClinicalStatus = ClinicalSta
         raise AuthorError("LOGIC004", f"status must be ClinicalStatus.ACTIVE or ClinicalStatus.HISTORY, got {status!r:.40}")
     if category is not None and category not in CONDITION_CATEGORIES:
         raise AuthorError("LOGIC004", f"condition category {category!r} is not one of {', '.join(CONDITION_CATEGORIES)}")
-    return ConditionRecords("Condition", _terminology(terminology, "conditions()"), status=status, category=category)
+    return ConditionRecords("Condition", _terminology(terminology, "ConditionRecords.terminology"), status=status, category=category)
 
 
 def observations(terminology: Terminology) -> ObservationRecords:
-    return ObservationRecords("Observation", _terminology(terminology, "observations()"))
+    return ObservationRecords("Observation", _terminology(terminology, "ObservationRecords.terminology"))
 
 
 def procedures(terminology: Terminology) -> ProcedureRecords:
-    return ProcedureRecords("Procedure", _terminology(terminology, "procedures()"))
+    return ProcedureRecords("Procedure", _terminology(terminology, "ProcedureRecords.terminology"))
 
 
 def medications(terminology: Terminology) -> MedicationRecords:
-    return MedicationRecords("Medication", _terminology(terminology, "medications()"))
+    return MedicationRecords("Medication", _terminology(terminology, "MedicationRecords.terminology"))
 
 
 def age_in_years() -> AgeInYears:
@@ -505,13 +505,13 @@ class Feature(BooleanLogic):
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
-            raise AuthorError("LOGIC003", f"a feature's name must be a non-empty string, got {self.name!r:.40}")
+            raise AuthorError("ARG001", f"a feature's name must be a non-empty string, got {self.name!r:.40}")
         if self.logic is not None:
             self.logic = _as_logic(self.logic)
         if self.cql is not None and not isinstance(self.cql, str):
-            raise AuthorError("LOGIC003", f"cql= must be a string of CQL, got {type(self.cql).__name__}")
+            raise AuthorError("ARG001", f"cql= must be a string of CQL, got {type(self.cql).__name__}")
         for term in [*self.codes, *self.value_sets]:
-            _terminology(term, "Feature(codes=/value_sets=)")
+            _terminology(term, "Feature.codes/value_sets")
         if self.cql is not None and self.location is not None and self.cql_location is None:
             from generator.model._location import keyword_line
 

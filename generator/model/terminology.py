@@ -70,7 +70,7 @@ class CodeSystem:
 
     def __call__(self, code: str, display: str) -> Code:
         if not isinstance(code, str) or not isinstance(display, str):
-            raise AuthorError("LOGIC003", f"{self.name}(code, display) takes two strings, got {code!r:.30}, {display!r:.30}")
+            raise AuthorError("ARG001", f"{self.name}(code, display) takes two strings, got {code!r:.30}, {display!r:.30}")
         problem = code_problem(self.uri, code)
         if problem:
             raise AuthorError("TERM001", problem)
@@ -104,14 +104,14 @@ class Rule:
 def is_a(code: Code) -> Rule:
     """The concept and all its descendants (SNOMED CT or any hierarchical system)."""
     if not isinstance(code, Code):
-        raise AuthorError("LOGIC003", f"is_a() needs a Code, got {code!r:.40}")
+        raise AuthorError("ARG001", f"is_a() needs a Code, got {code!r:.40}")
     return Rule("is-a", code.system, code.code, display=code.display)
 
 
 def code_prefix(system: CodeSystem, prefix: str) -> Rule:
     """Every code of `system` that starts with `prefix` (ICD-10-CM: "N18" is N18 and all N18.x)."""
     if not isinstance(system, CodeSystem) or not isinstance(prefix, str) or not prefix:
-        raise AuthorError("LOGIC003", f"code_prefix(system, prefix) needs a CodeSystem and a non-empty string")
+        raise AuthorError("ARG001", f"code_prefix(system, prefix) needs a CodeSystem and a non-empty string")
     if system.uri == ICD10CM_URI and not re.match(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{0,4})?$|^[A-TV-Z][0-9]?$", prefix):
         raise AuthorError("TERM003", f"{prefix!r} is not the beginning of an ICD-10-CM code")
     return Rule("prefix", system.uri, prefix)
@@ -149,13 +149,13 @@ class ValueSet:
 
     def __post_init__(self) -> None:
         if not isinstance(self.codes, (list, tuple)) or not isinstance(self.rules, (list, tuple)):
-            raise AuthorError("LOGIC003", f"value set '{self.id}': codes= and rules= are lists")
+            raise AuthorError("ARG001", f"value set '{self.id}': codes= and rules= are lists")
         for code in self.codes:
             if not isinstance(code, Code):
-                raise AuthorError("LOGIC003", f"value set '{self.id}': {code!r:.40} is not a Code (e.g. SNOMED('...', '...'))")
+                raise AuthorError("ARG001", f"value set '{self.id}': {code!r:.40} is not a Code (e.g. SNOMED('...', '...'))")
         for rule in self.rules:
             if not isinstance(rule, Rule):
-                raise AuthorError("LOGIC003", f"value set '{self.id}': {rule!r:.40} is not a rule (is_a, code_prefix, code_range)")
+                raise AuthorError("ARG001", f"value set '{self.id}': {rule!r:.40} is not a rule (is_a, code_prefix, code_range)")
         if not self.codes and not self.rules:
             raise AuthorError("TERM002", f"value set '{self.id}' is empty: give codes= or rules=")
 
@@ -172,7 +172,7 @@ class Quantity:
 
     def __post_init__(self) -> None:
         if isinstance(self.value, bool) or not isinstance(self.value, (int, float)):
-            raise AuthorError("LOGIC003", f"Quantity value must be a number, got {self.value!r:.40}")
+            raise AuthorError("ARG001", f"Quantity value must be a number, got {self.value!r:.40}")
         problem = unit_problem(self.unit)
         if problem:
             raise AuthorError("UNIT001", problem)
@@ -195,7 +195,7 @@ class Duration:
 
     def __post_init__(self) -> None:
         if isinstance(self.value, bool) or not isinstance(self.value, int) or self.value < 0:
-            raise AuthorError("LOGIC003", f"a duration is a whole non-negative number of {self.unit}, got {self.value!r:.40}")
+            raise AuthorError("ARG001", f"a duration is a whole non-negative number of {self.unit}, got {self.value!r:.40}")
 
     def to_cql(self) -> str:
         return f"{self.value} {self.unit}"

@@ -18,9 +18,11 @@ from generator.publish.bundles import RequestMode, collection_bundle, transactio
 from generator.publish.manifest import manifest_library, packaging_order
 from generator.publish.narrative import HasLogic, LogicContext, add_narratives
 from generator.publish.package import implementation_guide, package_id, package_tgz
+from generator.publish._scenario_results import run_build_scenarios
 from generator.publish.site import site_files
 
 if TYPE_CHECKING:
+    from generator.apply._scenarios import ScenarioOutcome
     from generator.resolve import ResolvedGuideline
 
 
@@ -47,8 +49,13 @@ def scenario_test_cases(built: Built) -> list[dict[str, Any]]:
     return add_narratives(test_case_libraries(built), built)
 
 
-def publication_files(built: Built, *, mode: RequestMode = "create") -> dict[str, bytes]:
-    """Relative path -> bytes of everything PUBLISH adds under output/<guideline-id>/."""
+def publication_files(built: Built, *, mode: RequestMode = "create",
+                      scenario_outcomes: list[ScenarioOutcome] | None = None) -> dict[str, bytes]:
+    """Relative path -> bytes of everything PUBLISH adds under output/<guideline-id>/.
+
+    `scenario_outcomes`: the guideline's scenarios already run on these resources (`cpg build` runs
+    them with one engine for the build); without them they are run here, on an engine of their own.
+    """
 
     rg = built.resolved
     g = rg.guideline
@@ -62,7 +69,7 @@ def publication_files(built: Built, *, mode: RequestMode = "create") -> dict[str
         "bundle-collection.json": dump_json(collection_bundle(f"{g.id}-collection", ordered, g.date)),
         "package.tgz": package_tgz(rg, ordered, guide, tests),
         **{f"tests/{t['resourceType']}-{t['id']}.json": dump_json(t) for t in tests},
-        **site_files(built, ordered),
+        **site_files(built, ordered, run_build_scenarios(built) if scenario_outcomes is None else scenario_outcomes),
     }
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 import jinja2
+
+from generator.links import unsafe_link
 import markupsafe
 
 from generator.canonicals import CPG_DIRECTION_OF_RECOMMENDATION as DIRECTION
@@ -72,6 +74,9 @@ def template_environment(folder: str) -> jinja2.Environment:
         lstrip_blocks=True,
         finalize=clean_text,
     )
+    # `{% if url | safe_link %}`: a javascript:/vbscript:/data: URL is shown as text, never as a link
+    # (the validator rejects them as errors; this keeps `--no-validate` output safe as well)
+    env.filters["safe_link"] = lambda url: bool(url) and isinstance(url, str) and unsafe_link(url) is None
     return env
 
 
@@ -200,7 +205,29 @@ def _action_view(action: dict[str, Any], ctx: _Context) -> dict[str, Any]:
         "target": target,
         "target_title": ctx.titles.get(_bare(target)),
         "actions": [_action_view(a, ctx) for a in action.get("action", [])],
+        "selection": action.get("selectionBehavior") if action.get("action") else None,
+        "priority": action.get("priority"),
+        "timing": _timing_words(action),
+        "text_equivalent": action.get("textEquivalent"),
     }
+
+
+def _timing_words(action: dict[str, Any]) -> str | None:
+    """When the action is due, in words: the Timing's text, or the offset window / relative action."""
+    def span(q: dict[str, Any]) -> str:
+        return f"{q.get('value')} {q.get('unit')}"
+    parts = []
+    for related in action.get("relatedAction", []):
+        offset = related.get("offsetDuration")
+        parts.append(f"{span(offset) + ' ' if offset else ''}{related.get('relationship')} action "
+                     f"{related.get('actionId')}")
+    if "timingRange" in action:
+        low, high = action["timingRange"]["low"], action["timingRange"]["high"]
+        window = span(low) if low == high else f"{span(low)} to {span(high)}"
+        parts.append(f"{window} after it applies")
+    elif (action.get("timingTiming") or {}).get("code") and not parts:
+        parts.append(str(action["timingTiming"]["code"].get("text")))
+    return "; ".join(parts) or None
 
 
 def _view(resource: dict[str, Any], ctx: _Context) -> dict[str, Any]:

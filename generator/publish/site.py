@@ -1,36 +1,38 @@
-"""site/: the guideline for humans, one static page that needs no network.
+"""site/: the guideline for a clinical reviewer, one static page that needs no network.
 
-The pathway diagram is an SVG laid out here (pathway -> strategies -> recommendation
-boxes, coloured by direction, do-not-perform marked); every box links to its
-recommendation, every applicability define links into the CQL listing, and references
-inside the CQL link to the defines they name. Rendered with autoescaping templates.
+What a reviewer signs off, in their words: the pathway (a wrapping grid of link cards,
+coloured by direction, do-not-perform marked), each recommendation's conditions spelled out
+with thresholds, units, windows and the data they read (`_describe`), what it proposes with
+priority, timing, dose and "choose one of" groups read from the published FHIR (`_actions`),
+its grade and verbatim sources; the scenarios as patients in clinical words with what the
+pathway proposed for each, run on the real engine (`_scenario_results`); every value set in
+full. The CQL is there too, every define linked. Rendered with autoescaping templates; prints
+as a review document.
 """
 
 from __future__ import annotations
 
 import functools
-import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 
+from generator.publish._actions import SELECTION_WORDS, action_views
 from generator.publish._cql import LogicIndex, Token, index_logic, slug, tokens
-from generator.publish.narrative import coding_text, concept_display, template_environment
+from generator.publish._describe import describe
+from generator.publish._patients import patient_summary
+from generator.publish.narrative import template_environment
 from generator.publish.package import package_id
 
 if TYPE_CHECKING:
+    from generator.apply._scenarios import ScenarioOutcome
     from generator.publish.narrative import HasLogic
     from generator.resolve import ResolvedGuideline, ResolvedRecommendation
 
 _STYLE = Path(__file__).parent / "templates" / "site" / "style.css"
 
-# Diagram geometry (px).
-_COL, _GAP, _MARGIN, _LINE = 250, 24, 20, 16
-_TOP_H, _REC_GAP = 54, 16
-# Characters per line: 13px text in 210px (bold strategy titles are wider).
-_WRAP, _WRAP_BOLD = 26, 24
 
 
 @functools.cache
@@ -38,42 +40,6 @@ def _environment() -> jinja2.Environment:
     env = template_environment("site")
     env.filters["slug"] = slug
     return env
-
-
-@dataclass(frozen=True)
-class Box:
-    x: int
-    y: int
-    w: int
-    h: int
-    lines: tuple[str, ...]
-    css: str
-    href: str
-    note: str | None = None  # an extra, emphasised line (e.g. "DO NOT PERFORM")
-
-    @property
-    def cx(self) -> int:
-        return self.x + self.w // 2
-
-
-@dataclass
-class Diagram:
-    width: int
-    height: int
-    boxes: list[Box] = field(default_factory=list)
-    edges: list[tuple[int, int, int, int]] = field(default_factory=list)
-
-
-def _wrap(text: str, limit: int = 5, width: int = _WRAP) -> tuple[str, ...]:
-    lines = textwrap.wrap(text, width) or [""]
-    if len(lines) > limit:
-        lines = lines[:limit]
-        lines[-1] = lines[-1][: width - 1].rstrip() + "…"
-    return tuple(lines)
-
-
-def _box_height(lines: tuple[str, ...], note: str | None) -> int:
-    return 20 + _LINE * (len(lines) + (1 if note else 0))
 
 
 def _direction(rr: ResolvedRecommendation) -> str:
@@ -89,37 +55,19 @@ def rec_anchor(rec_id: str) -> str:
     return "rec-" + slug(rec_id)
 
 
-def layout(rg: ResolvedGuideline) -> Diagram:
-    """Place the pathway, one column per strategy, and its recommendations stacked below."""
-    columns = max(1, len(rg.strategies))
-    width = 2 * _MARGIN + columns * _COL + (columns - 1) * _GAP
-    diagram = Diagram(width, 0)
-    top_w = min(width - 2 * _MARGIN, 2 * _COL)
-    top_lines = _wrap(rg.guideline.title, 3, max(10, (top_w - 20) // 9))
-    top = Box((width - top_w) // 2, _MARGIN, top_w, _box_height(top_lines, None), top_lines, "pathway", "#metadata")
-    diagram.boxes.append(top)
-    bottom = top.y + top.h
-    strategy_y = bottom + 40
-    for i, rs in enumerate(rg.strategies):
-        x = _MARGIN + i * (_COL + _GAP)
-        s_lines = _wrap(rs.strategy.title or rs.id, 3, _WRAP_BOLD)
-        s_box = Box(x, strategy_y, _COL, _box_height(s_lines, None), s_lines, "strategy", f"#strategy-{slug(rs.id)}")
-        diagram.boxes.append(s_box)
-        diagram.edges.append((top.cx, top.y + top.h, s_box.cx, s_box.y))
-        y = s_box.y + s_box.h + 30
-        previous = s_box
-        for rr in rs.recommendations:
-            note = "⊘ DO NOT PERFORM" if _do_not(rr) else None
-            r_lines = _wrap(rr.recommendation.title or rr.id)
-            css = f"rec rec-{_direction(rr)}" + (" rec-donot" if note else "")
-            box = Box(x + 10, y, _COL - 20, _box_height(r_lines, note), r_lines, css, "#" + rec_anchor(rr.id), note)
-            diagram.boxes.append(box)
-            diagram.edges.append((previous.cx, previous.y + previous.h, box.cx, box.y))
-            previous = box
-            y += box.h + _REC_GAP
-        bottom = max(bottom, y)
-    diagram.height = max(bottom, strategy_y + _TOP_H) + _MARGIN
-    return diagram
+def pathway_view(rg: ResolvedGuideline) -> list[dict[str, Any]]:
+    """The pathway as the page draws it: strategies in order, each with its recommendations.
+
+    Drawn in HTML (a wrapping grid of link cards), not a fixed-width SVG: it reflows from a
+    phone to a wide screen, shows every title in full, and every box is a keyboard-reachable link.
+    """
+    return [
+        {"anchor": f"strategy-{slug(rs.id)}", "title": rs.strategy.title or rs.id,
+         "recommendations": [{"anchor": rec_anchor(rr.id), "title": rr.recommendation.title or rr.id,
+                              "direction": _direction(rr), "do_not": _do_not(rr)}
+                             for rr in rs.recommendations]}
+        for rs in rg.strategies
+    ]
 
 
 # ---- views -----------------------------------------------------------------------------
@@ -152,22 +100,6 @@ def cql_segments(index: LogicIndex) -> list[Segment]:
     return segments
 
 
-def _activity_view(resource: dict[str, Any] | None, fallback_title: str) -> dict[str, Any]:
-    if resource is None:
-        return {"title": fallback_title, "kind": None, "codes": [], "do_not": False, "dosages": [],
-                "description": None, "file": None, "product": None}
-    return {
-        "title": resource.get("title") or fallback_title,
-        "kind": resource.get("kind"),
-        "codes": [coding_text(c) for c in resource.get("code", {}).get("coding", [])],
-        "product": concept_display(resource.get("productCodeableConcept")),
-        "do_not": bool(resource.get("doNotPerform")),
-        "dosages": [d.get("text") for d in resource.get("dosage", []) if d.get("text")],
-        "description": resource.get("description"),
-        "file": f"../resources/ActivityDefinition-{resource['id']}.json",
-    }
-
-
 def _recommendation_view(rg: ResolvedGuideline, rr: ResolvedRecommendation, index: LogicIndex,
                          by_url: dict[str, dict[str, Any]]) -> dict[str, Any]:
     rec = rr.recommendation
@@ -184,6 +116,9 @@ def _recommendation_view(rg: ResolvedGuideline, rr: ResolvedRecommendation, inde
             "url": citation.url if citation else None,
             "passage": source.passage,
         })
+    plan = by_url.get(rr.url, {})
+    top = plan.get("action", [{}])[0] if plan.get("action") else {}
+    features = {f.name: f for f in rg.features}
     return {
         "id": rr.id,
         "anchor": rec_anchor(rr.id),
@@ -197,45 +132,129 @@ def _recommendation_view(rg: ResolvedGuideline, rr: ResolvedRecommendation, inde
         "do_not": _do_not(rr),
         "define": rr.applicability_define,
         "define_anchor": index.anchor(rr.applicability_define),
-        "words": define.words if define else None,
+        "applies_when": describe(rec.applicability, features) if rec.applicability is not None else None,
         "cql": tuple(tokens(define.cql, known)) if define else (),
         "uses": [{"name": d.name, "anchor": index.anchor(d.name)} for d in uses],
-        "activities": [_activity_view(by_url.get(ra.url), ra.title) for ra in rr.activities],
+        "choice": SELECTION_WORDS.get(str(top.get("selectionBehavior"))) if top.get("selectionBehavior") != "all" else None,
+        "actions": action_views(_proposals(top), by_url),
         "sources": sources,
         "file": f"../resources/PlanDefinition-{rr.id}.json",
         "strategy": rr.strategy.strategy.title or rr.strategy.id,
     }
 
 
-def site_files(built: HasLogic, resources: list[dict[str, Any]]) -> dict[str, bytes]:
+def _proposals(top: dict[str, Any]) -> list[dict[str, Any]]:
+    """The actions a recommendation's top action proposes: its sub-actions, or itself when it
+    carries the one activity (then titled by the activity, not by the recommendation)."""
+    if top.get("action"):
+        return list(top["action"])
+    if top.get("definitionCanonical"):
+        return [{k: v for k, v in top.items() if k not in ("title", "description")}]
+    return []
+
+
+def value_set_view(resource: dict[str, Any], notes: dict[tuple[str, str], str]) -> dict[str, Any]:
+    """Every code of a ValueSet: its listed concepts, its rules (filters, imported sets), its expansion."""
+    codes: list[tuple[str | None, str | None, str | None, str | None]] = []
+    rules: list[str] = []
+    for include in resource.get("compose", {}).get("include", []):
+        system = include.get("system")
+        for concept in include.get("concept", []):
+            codes.append((system, concept.get("code"), concept.get("display"), notes.get((system, concept.get("code")))))
+        for f in include.get("filter", []):
+            rules.append(f"{system or ''} codes where {f.get('property')} {f.get('op')} {f.get('value')}")
+        for imported in include.get("valueSet", []):
+            rules.append(f"every code of value set {imported}")
+    for exclude in resource.get("compose", {}).get("exclude", []):
+        for f in exclude.get("filter", []):
+            rules.append(f"excluding {exclude.get('system', '')} codes where {f.get('property')} {f.get('op')} {f.get('value')}")
+        for concept in exclude.get("concept", []):
+            rules.append(f"excluding {exclude.get('system', '')} {concept.get('code')}")
+    expansion = resource.get("expansion")
+    expanded: list[tuple[str | None, str | None, str | None, str | None]] = []
+    if expansion:
+        stack = list(reversed(expansion.get("contains", [])))
+        while stack:
+            item = stack.pop()
+            if item.get("code"):
+                expanded.append((item.get("system"), item.get("code"), item.get("display"),
+                                 notes.get((item.get("system"), item.get("code")))))
+            stack.extend(reversed(item.get("contains", [])))
+    return {
+        "title": resource.get("title") or resource["id"],
+        "url": resource.get("url"),
+        "anchor": "vs-" + slug(resource["id"]),
+        "description": resource.get("description"),
+        "codes": codes,
+        "rules": rules,
+        "expansion": expanded,
+        "expansion_total": (expansion or {}).get("total", len(expanded)) if expansion else None,
+        "expansion_source": ((expansion or {}).get("identifier") or (expansion or {}).get("timestamp")) if expansion else None,
+    }
+
+
+def code_notes(rg: ResolvedGuideline) -> dict[tuple[str, str], str]:
+    """(system, code) -> the author's note on where the code's meaning was confirmed, if given."""
+    notes: dict[tuple[str, str], str] = {}
+    for code in [*rg.codes, *(c for vs in rg.value_sets for c in vs.codes)]:
+        note = getattr(code, "note", None)
+        if note:
+            notes[(code.system, code.code)] = str(note)
+    return notes
+
+
+def scenario_view(built: HasLogic, outcome: ScenarioOutcome, titles: dict[str, str]) -> dict[str, Any]:
+    """One scenario: the patient in words, what the pathway proposed, and whether it was expected."""
+    from generator.apply._patient import read_patient_bundle
+    from generator.apply.testcases import _test_id as test_case_id
+
+    scenario = outcome.scenario
+    bundle = read_patient_bundle(built.resolved.package_dir / scenario.bundle)
+    expected_absent = set(scenario.absent) if isinstance(scenario.absent, list) else set()
+    proposed = [{"id": rid, "title": titles.get(rid, rid), "anchor": rec_anchor(rid),
+                 "expected": rid in scenario.present, "unexpected": rid in expected_absent}
+                for rid in outcome.applicable]
+    return {
+        "id": scenario.id,
+        "anchor": "scenario-" + slug(scenario.id),
+        "title": scenario.title or scenario.id,
+        "date": scenario.date,
+        "patient": patient_summary(bundle, scenario.date),
+        "passed": outcome.passed,
+        "error": outcome.error,
+        "proposed": proposed,
+        "missing": [{"id": rid, "title": titles.get(rid, rid), "anchor": rec_anchor(rid)} for rid in outcome.missing],
+        "file": f"../tests/Library-{test_case_id(scenario.id)}.json",
+    }
+
+
+def site_files(built: HasLogic, resources: list[dict[str, Any]],
+               outcomes: list[ScenarioOutcome]) -> dict[str, bytes]:
     """site/index.html and site/style.css."""
     rg = built.resolved
     g = rg.guideline
     main = built.logic.translations.get(built.logic.library.name)
     index = index_logic(built.logic.library.text, main.elm if main is not None else None)
     by_url = {str(r["url"]): r for r in resources if r.get("url")}
-    value_sets = [r for r in resources if r["resourceType"] == "ValueSet"]
+    notes = code_notes(rg)
+    titles = {rr.id: rr.recommendation.title or rr.id for rr in rg.recommendations}
     context = {
         "g": g,
         "package_id": package_id(g.id),
         "library_name": built.logic.library.name,
-        "diagram": layout(rg),
+        "pathway": pathway_view(rg),
         "strategies": [
             {"id": rs.id, "anchor": f"strategy-{slug(rs.id)}", "title": rs.strategy.title or rs.id,
              "description": rs.strategy.description,
              "recommendations": [_recommendation_view(rg, rr, index, by_url) for rr in rs.recommendations]}
             for rs in rg.strategies
         ],
+        "scenarios": [scenario_view(built, o, titles) for o in outcomes],
         "sources": [(key, g.sources[key]) for key in sorted(g.sources)],
         "segments": cql_segments(index),
         "anchors": {d.name: index.anchor(d.name) for d in index.defines},
         "defines": [{"name": d.name, "anchor": index.anchor(d.name), "function": d.is_function} for d in index.defines],
-        "value_sets": [
-            {"title": r.get("title") or r["id"], "url": r.get("url"),
-             "codes": [(inc.get("system"), c.get("code"), c.get("display"))
-                       for inc in r.get("compose", {}).get("include", []) for c in inc.get("concept", [])]}
-            for r in value_sets
-        ],
+        "value_sets": [value_set_view(r, notes) for r in resources if r["resourceType"] == "ValueSet"],
         "resources": [(r["resourceType"], r["id"], r.get("title") or r.get("name") or r["id"]) for r in resources],
     }
     html = _environment().get_template("index.html.j2").render(context)

@@ -3,6 +3,13 @@
 Each profile fixes kind, the request profile, intent `proposal`, requires doNotPerform,
 and carries the CPG activity-type code; the clinical code rides beside it in `code`
 (services, communications) or in `productCodeableConcept` (medications).
+
+Urgency and timing belong to the activity (CPG computable activity: `priority`, `timing[x]`):
+`priority` is the stated RequestPriority (omitted when the source states none, never a
+default), `timingTiming` a FHIR Timing whose `code.text` is the source's wording and whose
+`repeat` holds what is structured (`boundsDuration` for "for 4 weeks", `count` 1 for a
+one-off "at"/"immediately"). The offset window from the anchor goes on the recommendation's
+action (see plandefinition.py).
 """
 
 from __future__ import annotations
@@ -10,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from generator.canonicals import VALUESET_REFERENCE
-from generator.model.activities import Communication, Dosage, Medication, Service
+from generator.model.activities import Dosage, Medication, Service, Timing
 from generator.model.terminology import Code, ValueSet
 from generator.resolve import ResolvedActivity, ResolvedGuideline
 from generator.synth._common import ACTIVITY_TYPE_SYSTEM, CPG, CRMI, capabilities, coding, metadata
@@ -22,13 +29,25 @@ def _clinical_concept(term: Code | ValueSet | None, rg: ResolvedGuideline, text:
     if isinstance(term, Code):
         return {"coding": [term.to_coding()], "text": text}
     if isinstance(term, ValueSet):
-        # A choice among the value set's codes: list them and point at the value set.
-        return {
-            "extension": [{"url": VALUESET_REFERENCE, "valueUri": rg.value_set_url(term)}],
-            "coding": [c.to_coding() for c in term.codes],
-            "text": text,
-        }
+        # A class of products or services: point at the value set. Its members are never listed as
+        # codings of one concept (codings are translations of ONE concept; different drugs are not);
+        # alternatives the clinician picks from are a Choice, one activity per drug.
+        return {"extension": [{"url": VALUESET_REFERENCE, "valueUri": rg.value_set_url(term)}], "text": text}
     return None
+
+
+def timing_json(timing: Timing) -> dict[str, Any]:
+    """The FHIR Timing of an activity: the source's words in code.text, structured parts in repeat."""
+    repeat: dict[str, Any] = {}
+    if timing.duration is not None:
+        repeat["boundsDuration"] = timing.duration.to_fhir()
+    elif timing.offset is not None:
+        repeat["count"] = 1  # a one-off event ("at 4-6 weeks", "immediately")
+    result: dict[str, Any] = {}
+    if repeat:
+        result["repeat"] = repeat
+    result["code"] = {"text": timing.text}
+    return result
 
 
 def _dosage(d: Dosage) -> dict[str, Any]:
@@ -73,11 +92,14 @@ def activity_definition(rg: ResolvedGuideline, ra: ResolvedActivity) -> dict[str
         resource["code"] = {"coding": [type_coding]}
     else:
         merged = dict(clinical)
-        merged["coding"] = [type_coding, *clinical["coding"]]
+        merged["coding"] = [type_coding, *clinical.get("coding", [])]
         resource["code"] = merged
     resource["intent"] = "proposal"
-    resource["priority"] = "routine"
+    if activity.priority is not None:
+        resource["priority"] = activity.priority.value
     resource["doNotPerform"] = activity.do_not_perform
+    if isinstance(activity.timing, Timing):
+        resource["timingTiming"] = timing_json(activity.timing)
     if isinstance(activity, Service) and activity.body_site is not None:
         resource["bodySite"] = [{"coding": [activity.body_site.to_coding()]}]
     if isinstance(activity, Medication):
@@ -85,7 +107,7 @@ def activity_definition(rg: ResolvedGuideline, ra: ResolvedActivity) -> dict[str
             resource["productCodeableConcept"] = clinical
         if activity.dosages:
             resource["dosage"] = [_dosage(d) for d in activity.dosages]
-    if isinstance(activity, Communication) and ra.message_define:
+    if ra.message_define:
         resource["dynamicValue"] = [
             {
                 "path": "payload[0].contentString",

@@ -3,13 +3,20 @@
 pathway (clinical-protocol) -> strategies (workflow-definition) -> recommendations
 (eca-rule) -> ActivityDefinitions. Links go down by `action.definitionCanonical` and up by
 `cpg-partOf`; condition logic lives only in recommendations.
+
+A recommendation's action per activity carries its `priority` and its timing: an offset window
+from the anchor as `timingRange` (low = high for one offset), otherwise the activity's Timing; relative to another activity as `relatedAction` (relationship `after-start`, offset).
+A `Choice` is a nested action group (groupingBehavior `logical-group`, its selectionBehavior);
+several activities are a group with selectionBehavior `all` (CPG process patterns).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from generator.resolve import ResolvedGuideline, ResolvedRecommendation, ResolvedStrategy
+from generator.model.activities import Activity, Choice, NoRecommendation, Timing
+from generator.resolve import ResolvedActivity, ResolvedGuideline, ResolvedRecommendation, ResolvedStrategy
+from generator.synth.activitydefinition import timing_json
 from generator.synth._common import (
     CPG,
     CRMI,
@@ -130,24 +137,86 @@ def recommendation(rg: ResolvedGuideline, rr: ResolvedRecommendation) -> dict[st
             },
         }
     ]
-    children = [
-        {
-            "id": ra.id,
-            "title": ra.title,
-            "description": ra.activity.description or ra.title,
-            "type": concept(ACTION_TYPE_SYSTEM, "create", "Create"),
-            "definitionCanonical": rg.versioned(ra.url),
-        }
-        for ra in rr.activities
-    ]
-    if len(children) == 1:
+    children = [_group_or_activity(rg, rr, item) for item in rec.actions]
+    if len(children) == 1 and "action" not in children[0]:
+        action.update({k: v for k, v in children[0].items() if k not in ("title", "description")})
+    elif len(children) == 1:
         child = children[0]
-        action["id"] = child["id"]
-        action["type"] = child["type"]
-        action["definitionCanonical"] = child["definitionCanonical"]
+        action["groupingBehavior"] = child["groupingBehavior"]
+        action["selectionBehavior"] = child["selectionBehavior"]
+        action["action"] = child["action"]
     else:
         action["groupingBehavior"] = "logical-group"
         action["selectionBehavior"] = "all"
         action["action"] = children
-    resource["action"] = [action]
+    resource["action"] = [_ordered(action)]
     return resource
+
+
+#: R4 PlanDefinition.action element order (JSON is written in this order).
+_ACTION_ORDER = ("id", "extension", "prefix", "title", "description", "textEquivalent", "priority", "code", "reason",
+                 "documentation", "goalId", "subjectCodeableConcept", "trigger", "condition", "input", "output",
+                 "relatedAction", "timingDateTime", "timingAge", "timingPeriod", "timingDuration", "timingRange",
+                 "timingTiming", "participant", "type", "groupingBehavior", "selectionBehavior", "requiredBehavior",
+                 "precheckBehavior", "cardinalityBehavior", "definitionCanonical", "transform", "dynamicValue", "action")
+
+
+def _ordered(action: dict[str, Any]) -> dict[str, Any]:
+    return {k: action[k] for k in _ACTION_ORDER if k in action}
+
+
+def _group_or_activity(rg: ResolvedGuideline, rr: ResolvedRecommendation, item: Activity | Choice) -> dict[str, Any]:
+    by_activity = {id(ra.activity): ra for ra in rr.activities}
+    if isinstance(item, Choice):
+        members = [_activity_action(rg, by_activity[id(a)], by_activity) for a in item.activities]
+        title = item.title or "Choose: " + "; ".join(m["title"] for m in members)
+        group: dict[str, Any] = {"title": title, "description": title, "groupingBehavior": "logical-group",
+                                 "selectionBehavior": item.select.value, "action": members}
+        if item.id:
+            group["id"] = item.id
+        return _ordered(group)
+    return _activity_action(rg, by_activity[id(item)], by_activity)
+
+
+def _activity_action(rg: ResolvedGuideline, ra: ResolvedActivity, by_activity: dict[int, ResolvedActivity]) -> dict[str, Any]:
+    activity = ra.activity
+    child: dict[str, Any] = {"id": ra.id, "title": ra.title, "description": activity.description or ra.title}
+    if isinstance(activity, NoRecommendation):
+        child["textEquivalent"] = activity.message  # shown as is by systems that do not run the activity
+    if activity.priority is not None:
+        child["priority"] = activity.priority.value
+    timing = activity.timing
+    if isinstance(timing, Timing):
+        child.update(_action_timing(timing, by_activity))
+    child["type"] = concept(ACTION_TYPE_SYSTEM, "create", "Create")
+    child["definitionCanonical"] = rg.versioned(ra.url)
+    return _ordered(child)
+
+
+def _offset(timing: Timing) -> tuple[str, dict[str, Any]] | None:
+    """The offset from the anchor: a Range (low = high for one offset). Never a bare Duration, which
+    readers take for how long the action lasts rather than when it starts."""
+    if timing.offset is None or (timing.offset.value == 0 and timing.offset_high is None):
+        return None
+    if timing.offset_high is None:
+        return "Range", {"low": timing.offset.to_fhir(), "high": timing.offset.to_fhir()}
+    return "Range", {"low": timing.offset.to_fhir(), "high": timing.offset_high.to_fhir()}
+
+
+def _action_timing(timing: Timing, by_activity: dict[int, ResolvedActivity]) -> dict[str, Any]:
+    """When the action is due: relative to another action, an offset window, or the activity's Timing."""
+    offset = _offset(timing)
+    out: dict[str, Any] = {}
+    if timing.after is not None:
+        related: dict[str, Any] = {"actionId": by_activity[id(timing.after)].id, "relationship": "after-start"}
+        if offset is not None and timing.offset_high is None:
+            related["offsetDuration"] = timing.offset.to_fhir()  # type: ignore[union-attr]
+        elif offset is not None:
+            related["offsetRange"] = offset[1]
+        out["relatedAction"] = [related]
+        out["timingTiming"] = timing_json(timing)
+    elif offset is not None:
+        out[f"timing{offset[0]}"] = offset[1]
+    else:
+        out["timingTiming"] = timing_json(timing)
+    return out

@@ -18,8 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from generator.diagnostics import Diagnostic
-from generator.validate import _expansion
-from generator.validate import _base, _cql, _input, _metadata, _profiles, _references, _structure, _terminology
+from generator.validate import _activities, _base, _cql, _expansion, _input, _metadata, _profiles, _references, _structure, _terminology
 from generator.validate._input import UNUSABLE, load_artifacts
 from generator.validate._model import DEFAULT_EXTERNAL_CANONICALS, Artifact, ValidationOptions, as_artifacts
 from generator.validate._rules import LAYERS, RULES, Rule
@@ -49,7 +48,8 @@ def validate(
     if "structure" in enabled:
         diags += _structure.check(artifacts)
     if "base" in enabled:
-        diags += _base.check(artifacts)
+        base_diags, artifacts = _base.check_and_clean(artifacts)
+        diags += base_diags
     if "profile" in enabled:
         diags += _profiles.check(artifacts)
     if "reference" in enabled:
@@ -61,4 +61,6 @@ def validate(
         diags += _expansion.check(artifacts)
     if "metadata" in enabled:
         diags += _metadata.check(artifacts)
+    if "activity" in enabled:
+        diags += _activities.check(artifacts)
     return diags

@@ -20,6 +20,8 @@ from generator.canonicals import CQF_LIBRARY
 from generator.cql.declarations import declared_name, include_closure, included_names
 from generator.diagnostics import Diagnostic, Severity
 from generator.validate._model import Artifact, ValidationOptions, extensions, items, ref_of, split_canonical, walk_actions
+from generator.validate._inline_cql import check_plan as check_inline
+from generator.validate._inline_cql import inline_expressions
 from generator.validate._rules import diag
 
 
@@ -126,12 +128,22 @@ def check(artifacts: list[Artifact], options: ValidationOptions) -> list[Diagnos
             by_url.setdefault(url, []).append(lib)
     for pd in pds:
         diags.extend(_check_plan(pd, by_url, translations))
+    with_inline = [pd for pd in pds if inline_expressions(pd)]
+    if with_inline:
+        try:
+            with _translator(options) as t:
+                for pd in with_inline:
+                    lib = _library_of(pd, by_url)[1]
+                    diags.extend(check_inline(pd, lib.cql_name if lib else None, library_sources, t))
+        except TranslatorUnavailable as exc:
+            diags.append(diag("cql.unavailable", f"inline CQL expressions not checked: translator not available ({exc})"))
+        except (TranslatorError, OSError) as exc:
+            diags.append(diag("cql.translator-failed", f"inline CQL expressions not checked: {exc}"))
     return diags
 
 
-def _check_plan(pd: dict[str, Any], by_url: dict[str, list[Any]], translations: dict[str, Any]) -> list[Diagnostic]:
-    diags: list[Diagnostic] = []
-    ref = ref_of(pd)
+def _library_of(pd: dict[str, Any], by_url: dict[str, list[Any]]) -> tuple[str | None, Any]:
+    """(the PlanDefinition's library canonical, its CQL library in the set or None)."""
     canon = next((x for x in items(pd.get("library")) if isinstance(x, str)), None)
     if canon is None:
         canon = next((e.get("valueCanonical") for e in extensions(pd, CQF_LIBRARY)), None)
@@ -140,6 +152,13 @@ def _check_plan(pd: dict[str, Any], by_url: dict[str, list[Any]], translations: 
         url, version = split_canonical(canon)
         candidates = [c for c in by_url.get(url, []) if version is None or c.resource.get("version") == version]
         lib = candidates[0] if candidates else None
+    return canon, lib
+
+
+def _check_plan(pd: dict[str, Any], by_url: dict[str, list[Any]], translations: dict[str, Any]) -> list[Diagnostic]:
+    diags: list[Diagnostic] = []
+    ref = ref_of(pd)
+    canon, lib = _library_of(pd, by_url)
     uses: list[tuple[str, str, bool]] = []  # (path, define name, must be boolean)
     for fp, action in walk_actions(pd):
         for i, cond in enumerate(items(action.get("condition"))):

@@ -8,24 +8,20 @@ reported, and size limits stop decompression bombs.
 
 from __future__ import annotations
 
-import io
-import json
-import tarfile
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from generator.diagnostics import Diagnostic, SourceLocation
+from generator.readers import MAX_JSON_BYTES, MAX_RESOURCE_DEPTH, InputError, json_depth, check_regular_file, parse_json, read_json, read_package, unsafe_member
 from generator.validate._definitions import resource_types
 from generator.validate._model import Artifact, ref_of
 from generator.validate._rules import diag
 
-MAX_JSON_BYTES = 50 * 1024 * 1024
-MAX_MEMBER_BYTES = 20 * 1024 * 1024
-MAX_PACKAGE_BYTES = 200 * 1024 * 1024
 NOT_RESOURCES = frozenset({"package.json", "package-lock.json", ".index.json", "ig.ini"})
 
 # Diagnostics after which there is nothing meaningful to validate (CLI exit code 2).
-UNUSABLE = frozenset({"input.missing", "input.package-invalid"})
+UNUSABLE = frozenset({"input.missing", "input.package-invalid", "input.not-regular"})
 
 
 def load_artifacts(path: str | Path) -> tuple[list[Artifact], list[Diagnostic]]:
@@ -36,6 +32,12 @@ def load_artifacts(path: str | Path) -> tuple[list[Artifact], list[Diagnostic]]:
     if not root.exists():
         diags.append(diag("input.missing", f"path not found: {root}"))
         return out, diags
+    if not root.is_dir():
+        try:
+            check_regular_file(root)
+        except InputError as exc:
+            diags.append(_input_diag(exc, str(root)))
+            return out, diags
     if root.is_dir():
         for file in sorted(root.rglob("*.json")):
             rel = file.relative_to(root)
@@ -53,38 +55,32 @@ def load_artifacts(path: str | Path) -> tuple[list[Artifact], list[Diagnostic]]:
 
 def _load_file(file: Path, shown: str, out: list[Artifact], diags: list[Diagnostic]) -> None:
     try:
-        size = file.stat().st_size
-        if size > MAX_JSON_BYTES:
-            diags.append(
-                diag("input.too-large", f"{size} bytes exceeds the {MAX_JSON_BYTES // 2**20} MB limit for one JSON file",
-                     location=SourceLocation(shown, 0))
-            )
-            return
-        data = file.read_bytes()
-    except OSError as exc:
-        diags.append(diag("input.unreadable", f"cannot read file: {exc.strerror or exc}", location=SourceLocation(shown, 0)))
+        value = read_json(file, MAX_JSON_BYTES)
+    except InputError as exc:
+        diags.append(_input_diag(exc, shown))
         return
-    _parse(data, shown, out, diags)
+    _accept(value, shown, out, diags)
 
 
 def _parse(data: bytes, shown: str, out: list[Artifact], diags: list[Diagnostic]) -> None:
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        diags.append(diag("input.unreadable", f"not UTF-8 text (byte {exc.start})", location=SourceLocation(shown, 0)))
-        return
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        diags.append(
-            diag("input.invalid-json", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                 location=SourceLocation(shown, exc.lineno))
-        )
-        return
-    except RecursionError:
-        diags.append(diag("input.invalid-json", "JSON nested too deeply", location=SourceLocation(shown, 0)))
+        value = parse_json(data, shown)
+    except InputError as exc:
+        diags.append(_input_diag(exc, shown))
         return
     _accept(value, shown, out, diags)
+
+
+#: readers.InputError kind -> input rule
+_RULE_OF_KIND = {
+    "missing": "input.missing", "not-regular": "input.not-regular", "unreadable": "input.unreadable",
+    "not-utf8": "input.unreadable", "too-large": "input.too-large", "invalid-json": "input.invalid-json",
+    "too-deep": "input.too-deep", "package-invalid": "input.package-invalid", "package-limit": "input.package-limit",
+}
+
+
+def _input_diag(exc: InputError, shown: str) -> Diagnostic:
+    return diag(_RULE_OF_KIND.get(exc.kind, "input.unreadable"), exc.message, location=SourceLocation(shown, exc.line))
 
 
 def _is_elm(value: Any) -> bool:
@@ -102,6 +98,11 @@ def _accept(value: Any, shown: str, out: list[Artifact], diags: list[Diagnostic]
         return
     rtype = value["resourceType"]
     if rtype == "Bundle" and isinstance(value.get("entry"), list):
+        from generator.validate import _base, _structure  # the Bundle itself; its entries follow as resources
+
+        if json_depth(value, MAX_RESOURCE_DEPTH + 1) <= MAX_RESOURCE_DEPTH + 1:
+            found = _structure.check_bundle(value) + _base.check_bundle(value)
+            diags.extend(replace(d, location=SourceLocation(shown, 1)) for d in found)
         for i, entry in enumerate(value["entry"]):
             res = entry.get("resource") if isinstance(entry, dict) else None
             if res is None:
@@ -113,60 +114,50 @@ def _accept(value: Any, shown: str, out: list[Artifact], diags: list[Diagnostic]
 
 def _load_package(file: Path, out: list[Artifact], diags: list[Diagnostic]) -> None:
     shown = str(file)
+    manifest: bytes | None = None
+
+    def wanted(name: str) -> bool:
+        return name.endswith(".json")
+
     try:
-        if file.stat().st_size > MAX_PACKAGE_BYTES:
-            diags.append(diag("input.package-limit", f"package file exceeds {MAX_PACKAGE_BYTES // 2**20} MB",
-                              location=SourceLocation(shown, 0)))
-            return
-        blob = file.read_bytes()
-    except OSError as exc:
-        diags.append(diag("input.package-invalid", f"cannot read package: {exc.strerror or exc}", location=SourceLocation(shown, 0)))
+        for member in read_package(file, wanted):
+            where = SourceLocation(f"{shown}!{member.name}", 0)
+            problem = unsafe_member(member)
+            if problem:
+                diags.append(diag("input.package-unsafe", f"rejected package member {member.name!r}: {problem}", location=where))
+                continue
+            if member.problem:
+                diags.append(diag("input.package-limit", member.problem, location=where))
+                continue
+            if member.data is None:
+                continue
+            base = PurePosixPath(member.name).name
+            if member.name == "package/package.json":
+                manifest = member.data
+            if base in NOT_RESOURCES:
+                continue
+            _parse(member.data, f"{shown}!{member.name}", out, diags)
+    except InputError as exc:
+        diags.append(_input_diag(exc, shown))
         return
-    total = 0
+    _check_manifest(manifest, shown, diags)
+
+
+def _check_manifest(manifest: bytes | None, shown: str, diags: list[Diagnostic]) -> None:
+    """A FHIR NPM package is described by package/package.json (name and version at least)."""
+    where = SourceLocation(f"{shown}!package/package.json", 0)
+    if manifest is None:
+        diags.append(diag("input.package-manifest", "the package has no package/package.json", location=where))
+        return
     try:
-        with tarfile.open(fileobj=io.BytesIO(blob), mode="r:*") as tar:
-            for member in tar:
-                where = SourceLocation(f"{shown}!{member.name}", 0)
-                total += max(member.size, 0)
-                if total > MAX_PACKAGE_BYTES:
-                    diags.append(diag("input.package-limit", f"package unpacks to more than {MAX_PACKAGE_BYTES // 2**20} MB; stopped reading",
-                                      location=where))
-                    return
-                problem = _unsafe(member)
-                if problem:
-                    diags.append(diag("input.package-unsafe", f"rejected package member {member.name!r}: {problem}", location=where))
-                    continue
-                if not member.isfile() or not member.name.endswith(".json"):
-                    continue
-                if PurePosixPath(member.name).name in NOT_RESOURCES:
-                    continue
-                if member.size > MAX_MEMBER_BYTES:
-                    diags.append(diag("input.package-limit", f"member is {member.size} bytes, over the {MAX_MEMBER_BYTES // 2**20} MB limit",
-                                      location=where))
-                    continue
-                handle = tar.extractfile(member)
-                if handle is None:
-                    continue
-                data = handle.read(MAX_MEMBER_BYTES + 1)
-                if len(data) > MAX_MEMBER_BYTES:
-                    diags.append(diag("input.package-limit", "member larger than its header claims", location=where))
-                    continue
-                _parse(data, f"{shown}!{member.name}", out, diags)
-    except (tarfile.TarError, EOFError, OSError, ValueError) as exc:
-        diags.append(diag("input.package-invalid", f"not a readable .tgz package: {exc}", location=SourceLocation(shown, 0)))
-
-
-def _unsafe(member: tarfile.TarInfo) -> str | None:
-    name = member.name
-    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
-        return "absolute path"
-    if ".." in PurePosixPath(name.replace("\\", "/")).parts:
-        return "path traversal ('..')"
-    if member.issym() or member.islnk():
-        return "link entries are not allowed"
-    if member.isdev() or member.isfifo():
-        return "device or fifo entry"
-    return None
+        value = parse_json(manifest, f"{shown}!package/package.json")
+    except InputError as exc:
+        diags.append(diag("input.package-manifest", f"package.json is not valid JSON: {exc.message}",
+                          location=SourceLocation(where.file, exc.line)))
+        return
+    if not isinstance(value, dict) or not all(isinstance(value.get(k), str) and value[k].strip() for k in ("name", "version")):
+        diags.append(diag("input.package-manifest", "package.json must be an object with a name and a version",
+                          location=where))
 
 
 def check_set(artifacts: list[Artifact]) -> tuple[list[Artifact], list[Diagnostic]]:
@@ -179,16 +170,43 @@ def check_set(artifacts: list[Artifact]) -> tuple[list[Artifact], list[Diagnosti
     diags: list[Diagnostic] = []
     for a in artifacts:
         rtype = a.resource.get("resourceType")
-        if not isinstance(rtype, str):
+        depth = json_depth(a.resource)
+        if depth > MAX_RESOURCE_DEPTH:
+            diags.append(diag("input.too-deep", f"resource nested deeper than {MAX_RESOURCE_DEPTH} levels; not validated "
+                              "further", resource=ref_of(a.resource),
+                              location=SourceLocation(a.source, 1) if a.source else None))
+        elif not isinstance(rtype, str):
             diags.append(diag("input.not-fhir", "not a FHIR resource: no resourceType",
                               location=SourceLocation(a.source, 1) if a.source else None))
         elif known is not None and rtype not in known:
             diags.append(diag("input.unknown-type", f"unknown FHIR R4 resourceType {rtype!r}", resource=ref_of(a.resource),
                               location=SourceLocation(a.source, 1) if a.source else None))
+        elif known is not None and (inner := _unknown_inner_types(a.resource, known)):
+            diags.extend(diag("input.unknown-type", f"unknown FHIR R4 resourceType {inner_type!r} inside the resource; "
+                              "not validated further", resource=ref_of(a.resource), path=path,
+                              location=SourceLocation(a.source, 1) if a.source else None)
+                         for path, inner_type in inner)
         else:
             usable.append(a)
     unique, duplicate_diags = _deduplicate(usable)
     return unique, diags + duplicate_diags
+
+
+def _unknown_inner_types(resource: dict[str, Any], known: frozenset[str]) -> list[tuple[str, str]]:
+    """(FHIRPath, type) of resources inside `resource` (contained, Parameters...) of unknown type."""
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[Any, str]] = [(v, f"{resource['resourceType']}.{k}") for k, v in resource.items()]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(node))
+        elif isinstance(node, dict):
+            inner = node.get("resourceType")
+            if inner is not None and (not isinstance(inner, str) or inner not in known):
+                found.append((path, str(inner)))
+                continue
+            stack.extend((v, f"{path}.{k}") for k, v in node.items())
+    return sorted(found)
 
 
 def _deduplicate(artifacts: list[Artifact]) -> tuple[list[Artifact], list[Diagnostic]]:

@@ -26,13 +26,16 @@ _RULE_LIST: tuple[Rule, ...] = (
     # 1. input
     Rule("input.missing", "input", _E, "The path to validate does not exist."),
     Rule("input.unreadable", "input", _E, "A file cannot be read or is not UTF-8 text."),
+    Rule("input.not-regular", "input", _E, "A path is a FIFO, device, socket or directory where a file is expected; refused before opening."),
     Rule("input.too-large", "input", _E, "A JSON file exceeds the size limit (50 MB) and is not parsed."),
-    Rule("input.invalid-json", "input", _E, "A file is not valid JSON (reported with line and column)."),
+    Rule("input.invalid-json", "input", _E, "A file is not valid JSON (reported with line and column): lone surrogates, NaN and Infinity included."),
+    Rule("input.too-deep", "input", _E, "JSON nested deeper than 1,024 levels, or a resource nested deeper than 128; not validated further."),
     Rule("input.not-fhir", "input", _E, "JSON that is not a FHIR resource (not an object, or no resourceType)."),
     Rule("input.unknown-type", "input", _E, "resourceType is not a FHIR R4 resource type."),
     Rule("input.package-invalid", "input", _E, "A package file is not a readable gzip tar archive."),
     Rule("input.package-unsafe", "input", _E, "A package member has an absolute path, '..' segments, or is a link/device."),
-    Rule("input.package-limit", "input", _E, "A package member exceeds 20 MB or the package exceeds 200 MB unpacked."),
+    Rule("input.package-limit", "input", _E, "A package exceeds a limit (file or unpacked 200 MB, member 20 MB, 10,000 members, 64 KiB per PAX/long-name header)."),
+    Rule("input.package-manifest", "input", _E, "A package has no package/package.json, or it is not a JSON object with name and version."),
     Rule("input.duplicate-id", "input", _E, "Two resources share resourceType and id."),
     Rule("input.no-resources", "input", _W, "No FHIR resources were found at the path."),
     # 2. structure
@@ -42,7 +45,11 @@ _RULE_LIST: tuple[Rule, ...] = (
     # 3. base R4
     Rule("base.element-unknown", "base", _E, "An element is not defined in FHIR R4 4.0.1 (e.g. R4B-only elements)."),
     Rule("base.binding", "base", _E, "A code is not in the value set of a required binding in R4."),
-    Rule("base.code-unknown", "base", _E, "A Coding claims a complete HL7 code system that does not define its code."),
+    Rule("base.code-unknown", "base", _E, "A Coding claims a complete code system (an HL7 one, or a CodeSystem of the validated set) that does not define its code."),
+    Rule("base.json-null", "base", _E, "JSON null where R4 JSON forbids it (only allowed inside an array aligned with its _name array)."),
+    Rule("base.json-type", "base", _E, "A value has the wrong JSON type: a string for a boolean/number, a number for a date, an array for a single value, a single value for a repeating element."),
+    Rule("base.primitive-format", "base", _E, "A primitive breaks its R4 lexical rule: whitespace-only string, string over 1 MB, id over 64 characters, uri with whitespace, invalid date, code, integer range."),
+    Rule("base.unsafe-link", "base", _E, "A related artifact or citation link uses a javascript:, vbscript: or data: URL (after decoding as a browser would)."),
     Rule("base.unavailable", "base", _I, "Part of the base layer was skipped (definitions not installed, or constraints fhirpathpy cannot evaluate)."),
     Rule("base.invariant", "base", _E, "An R4 FHIRPath constraint (ele-1, dom-*, pdf-0, ...) is not met; severity follows the constraint."),
     # 4. profiles
@@ -84,10 +91,16 @@ _RULE_LIST: tuple[Rule, ...] = (
     Rule("meta.status-mixed", "metadata", _W, "Artifacts in the set carry different status values."),
     Rule("meta.name-format", "metadata", _W, "name is not alphanumeric starting with an upper-case letter (no underscores)."),
     Rule("meta.url-format", "metadata", _W, "url does not follow {base}/{resourceType}/{id}."),
+    # 9. activity
+    Rule("activity.codings-differ", "activity", _E, "A product or service concept lists different codes of one system (different drugs as one concept)."),
+    Rule("activity.related-action", "activity", _E, "relatedAction.actionId does not name another action of the same PlanDefinition."),
+    Rule("activity.group-empty", "activity", _W, "selectionBehavior or groupingBehavior on an action without sub-actions."),
+    Rule("activity.no-recommendation", "activity", _E, "A 'no recommendation' statement carries a direction or proposes something other than a message."),
 )
 
 RULES: dict[str, Rule] = {r.id: r for r in _RULE_LIST}
-LAYERS: tuple[str, ...] = ("input", "structure", "base", "profile", "reference", "cql", "terminology", "metadata")
+LAYERS: tuple[str, ...] = ("input", "structure", "base", "profile", "reference", "cql", "terminology", "metadata",
+                           "activity")
 
 
 def diag(

@@ -10,6 +10,7 @@ from R4 are not model-checked here: see `SKIPPED_TYPES`.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -46,28 +47,39 @@ def fhirpath_of(resource_type: str, loc: tuple[Any, ...]) -> str:
 def check(artifacts: list[Artifact]) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     for a in artifacts:
-        res = a.resource
-        rtype = res["resourceType"]
-        if rtype in SKIPPED_TYPES:
-            continue
-        model = _model(rtype)
-        if model is None:
-            continue
-        try:
-            model.model_validate(res)
-        except ValidationError as exc:
-            for err in exc.errors():
-                kind = err.get("type", "")
-                code = {
-                    "extra_forbidden": "structure.unknown-element",
-                    "missing": "structure.missing-required",
-                }.get(kind, "structure.invalid-value")
-                msg = err.get("msg", "invalid")
-                if "is required" in msg:  # fhir.resources reports missing required primitives as value errors
-                    code = "structure.missing-required"
-                if code == "structure.invalid-value" and err.get("input") is not None and not isinstance(err["input"], (dict, list)):
-                    msg += f" (got {err['input']!r})"
-                diags.append(diag(code, msg, resource=ref_of(res), path=fhirpath_of(rtype, tuple(err.get("loc", ())))))
-        except (ValueError, TypeError) as exc:  # defensive: model-side failures that are not pydantic errors
-            diags.append(diag("structure.invalid-value", str(exc), resource=ref_of(res), path=rtype))
+        diags.extend(check_resource(a.resource))
+    return diags
+
+
+def check_bundle(bundle: dict[str, Any]) -> list[Diagnostic]:
+    """The model check of a Bundle without its entries' resources (validated on their own)."""
+    return [d for d in check_resource(bundle) if not re.match(r"Bundle\.entry\[\d+\]\.resource\b", d.path or "")]
+
+
+def check_resource(res: dict[str, Any]) -> list[Diagnostic]:
+    diags: list[Diagnostic] = []
+    rtype = res["resourceType"]
+    if rtype in SKIPPED_TYPES:
+        return diags
+    model = _model(rtype)
+    if model is None:
+        return diags
+    try:
+        model.model_validate(res)
+    except ValidationError as exc:
+        for err in exc.errors():
+            kind = err.get("type", "")
+            code = {
+                "extra_forbidden": "structure.unknown-element",
+                "missing": "structure.missing-required",
+            }.get(kind, "structure.invalid-value")
+            msg = err.get("msg", "invalid")
+            if "is required" in msg:  # fhir.resources reports missing required primitives as value errors
+                code = "structure.missing-required"
+            if code == "structure.invalid-value" and err.get("input") is not None and not isinstance(err["input"], (dict, list)):
+                msg += f" (got {err['input']!r})"
+            diags.append(diag(code, msg, resource=ref_of(res), path=fhirpath_of(rtype, tuple(err.get("loc", ())))))
+    except (ValueError, TypeError, KeyError) as exc:  # model-side failures that are not pydantic errors
+        diags.append(diag("structure.invalid-value", f"the resource cannot be read as {rtype}: {exc}",
+                          resource=ref_of(res), path=rtype))
     return diags

@@ -127,8 +127,11 @@ def test_grouping_do_not_perform_and_dynamic_values(demo_applier: Applier) -> No
     assert service["code"]["coding"][1]["code"] == "392010000"
     assert communication["resourceType"] == "CommunicationRequest"
     assert "intent" not in communication and "instantiatesCanonical" not in communication  # not in R4
-    assert communication["extension"] == [{"url": "http://hl7.org/fhir/StructureDefinition/workflow-instantiatesCanonical",
-                                           "valueCanonical": AD + "no-vertebroplasty-2|1.0.0"}]
+    assert communication["extension"] == [
+        {"url": "http://hl7.org/fhir/StructureDefinition/workflow-instantiatesCanonical",
+         "valueCanonical": AD + "no-vertebroplasty-2|1.0.0"},
+        {"url": "http://hl7.org/fhir/uv/cpg/StructureDefinition/cpg-rationale",
+         "valueMarkdown": "Proposed because 'No vertebroplasty' applies: Acute Fracture = true."}]
     assert communication["payload"] == [{"contentString": "Vertebroplasty is not recommended."}]
 
 

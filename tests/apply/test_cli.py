@@ -75,8 +75,8 @@ def test_apply_unknown_guideline(built: Path) -> None:
 def test_apply_engine_failure(built: Path, tmp_path: Path) -> None:
     result = run("apply", "applydemo", "--output", str(built), "--patient", str(PATIENT), "--date", DATE,
                  env={"CPG_NODE_MODULES": str(tmp_path)})
-    assert result.exit_code == 1
-    assert result.stderr.startswith("error[APPLY042]") and "npm ci" in result.stderr
+    assert result.exit_code == 2  # an environment fault (issue #16): ENV003, with the fix
+    assert result.stderr.startswith("error[ENV003]") and "npm ci" in result.stderr
 
 
 def test_apply_bad_date(built: Path) -> None:
@@ -118,7 +118,10 @@ def test_cpg_test_fails_with_exit_1_and_says_why(wrong_expectation: Path, tmp_pa
     failing = [line for line in result.stdout.splitlines() if " FAIL " in line]
     assert len(failing) == 1 and failing[0].startswith("applydemo/acute-adult ")
     assert "applicable but expected absent: calcitonin" in failing[0]
-    assert result.stdout.splitlines()[-1] == "4 passed, 1 failed"
+    assert "4 passed, 1 failed" in result.stdout.splitlines()
+    # Then what failed, with the features that decided it.
+    assert result.stdout.splitlines()[-1] == ("  applicable but expected absent: calcitonin (decided by Acute Fracture = "
+                                              "true, Adult = true, Low Creatinine Clearance = false)")
 
 
 def test_cpg_test_unbuilt_guideline(tmp_path: Path) -> None:

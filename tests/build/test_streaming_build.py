@@ -213,8 +213,8 @@ def test_cli_error_in_a_later_guideline_leaves_output_byte_for_byte_unchanged(
     staging_seen: list[str] = []
     real_add = StagedOutput.add
 
-    def spying_add(self: StagedOutput, built: BuiltGuideline) -> None:
-        real_add(self, built)
+    def spying_add(self: StagedOutput, built: BuiltGuideline, **kwargs: Any) -> None:
+        real_add(self, built, **kwargs)
         staged_ids.append(built.id)
         staging_seen.extend(hidden(self.output_dir))
 

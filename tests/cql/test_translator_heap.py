@@ -79,3 +79,4 @@ def test_running_out_of_heap_says_why_and_what_to_do() -> None:
     with Translator(max_heap_mb=24) as translator, pytest.raises(TranslatorError) as caught:
         translator.translate({"Big": library})
     assert re.search(r"ran out of its 24 MB heap translating 1 libraries", str(caught.value))
+

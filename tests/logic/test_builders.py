@@ -166,3 +166,18 @@ def test_rule_based_value_set_publishes_compose_and_expansion(session_translator
     ]
     assert vs["expansion"]["timestamp"] == "2026-01-15" and vs["expansion"]["total"] == 5
     assert vs["expansion"]["parameter"][0]["valueString"].startswith("test fixture")
+
+
+def test_every_builder_is_described_in_words_for_reviewers() -> None:
+    """The reviewer's site says what each builder asks of the record; none is left "not described"."""
+    from generator.publish._describe import clause_texts, describe
+
+    from .definitions.builderdemo import FEATURES
+
+    by_name = {f.name: f for f in FEATURES}
+    texts = {f.name: " / ".join(clause_texts(describe(f, by_name))) for f in FEATURES}
+    assert not [name for name, text in texts.items() if "not described" in text]
+    assert "medication use" in texts["Taking Analgesic 3 Months"] and "at least 3 months ago" in texts["Taking Analgesic 3 Months"]
+    assert "two of them at least 90 days apart" in texts["Two Low eGFR 90 Days Apart"]
+    assert "age is below 24 months" in texts["Under 24 Months"]
+    assert "1 rule" not in texts["Chronic Kidney Disease"] and "2 rules" in texts["Chronic Kidney Disease"]

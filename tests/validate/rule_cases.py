@@ -170,6 +170,9 @@ NEGATIVE: dict[str, Case] = {
     "input.package-invalid": lambda e: e.load(e.write("p.tgz", b"not a tarball at all")),
     "input.package-unsafe": lambda e: e.load(e.write("p.tgz", tgz([member("../evil.json", b"{}")]))),
     "input.package-limit": lambda e: e.load(e.write("p.tgz", tgz([member("package/huge.json", b" " * (20 * 2**20 + 1))]))),
+    "input.package-manifest": lambda e: e.load(e.write("p.tgz", tgz([member("package/package.json", b"{not json")]))),
+    "input.not-regular": lambda e: e.load(_fifo(e)),
+    "input.too-deep": lambda e: e.mutate(_deep_extension),
     "input.duplicate-id": lambda e: e.mutate(_duplicate),
     "input.no-resources": lambda e: e.load(e.tmp_path),
     "structure.unknown-element": lambda e: e.mutate(_set(PD_REC, foo=1)),
@@ -179,6 +182,10 @@ NEGATIVE: dict[str, Case] = {
     "base.binding": lambda e: e.mutate(_set(PD_REC, status="bogus")),
     "base.code-unknown": lambda e: e.mutate(lambda r: find(r, LIB)["type"]["coding"][0].update(code="logic-librarie")),
     "base.unavailable": _definitions_missing,
+    "base.json-null": lambda e: e.mutate(_set(AD, title=None)),
+    "base.json-type": lambda e: e.mutate(_set(AD, experimental="false")),
+    "base.primitive-format": lambda e: e.mutate(_set(AD, title="   ")),
+    "base.unsafe-link": lambda e: e.mutate(_set(AD, relatedArtifact=[{"type": "citation", "url": "JaVa\tScript:alert(1)"}])),
     "base.invariant": lambda e: e.mutate(_exp1),
     "profile.unknown": lambda e: e.mutate(lambda r: find(r, AD)["meta"]["profile"].append("http://example.org/StructureDefinition/mystery")),
     "profile.cardinality": lambda e: e.mutate(_del_action(PD_STRAT, "title")),
@@ -220,7 +227,42 @@ NEGATIVE: dict[str, Case] = {
     "meta.status-mixed": lambda e: e.mutate(_set(AD, status="draft")),
     "meta.name-format": lambda e: e.mutate(_set(AD, name="order_hba1c")),
     "meta.url-format": lambda e: e.mutate(_set(VS, url=f"{BASE}/vs/t2d")),
+    "activity.codings-differ": lambda e: e.mutate(_add_code_coding(AD, "http://loinc.org", "17856-6", "Hemoglobin A1c")),
+    "activity.related-action": lambda e: e.mutate(_first_action(PD_REC, relatedAction=[
+        {"actionId": "nowhere", "relationship": "after-start"}])),
+    "activity.group-empty": lambda e: e.mutate(_first_action(PD_REC, selectionBehavior="exactly-one")),
+    "activity.no-recommendation": lambda e: e.mutate(_first_action(PD_REC, textEquivalent="No recommendation for or "
+                                                                    "against HbA1c testing.")),
 }
+
+
+def _add_code_coding(ref: str, system: str, code: str, display: str) -> Callable[[Res], None]:
+    def change(res: Res) -> None:
+        find(res, ref)["code"]["coding"].append({"system": system, "code": code, "display": display})
+
+    return change
+
+
+def _first_action(ref: str, **values: Any) -> Callable[[Res], None]:
+    def change(res: Res) -> None:
+        find(res, ref)["action"][0].update(values)
+
+    return change
+
+
+def _fifo(env: Env) -> Any:
+    import os
+
+    path = env.tmp_path / "pipe.json"
+    os.mkfifo(path)
+    return path
+
+
+def _deep_extension(res: Res, depth: int = 300) -> None:
+    ext: dict[str, Any] = {"url": "http://example.org/x", "valueString": "leaf"}
+    for _ in range(depth):
+        ext = {"url": "http://example.org/x", "extension": [ext]}
+    find(res, AD)["extension"] = [ext]
 
 
 def _sparse(env: Env) -> Any:
@@ -235,9 +277,17 @@ POSITIVE: dict[str, Case] = {
     "input.package-invalid": lambda e: e.load(e.write("ok.tgz", conformant_package())),
     "input.package-unsafe": lambda e: e.load(e.write("ok.tgz", conformant_package())),
     "input.package-limit": lambda e: e.load(e.write("ok.tgz", conformant_package())),
+    "input.package-manifest": lambda e: e.load(e.write("ok.tgz", conformant_package())),
+    "input.too-deep": lambda e: e.mutate(lambda r: _deep_extension(r, 60)),
     "term.ucum": lambda e: e.mutate(_set(AD, quantity={"value": 1, "system": UCUM, "code": "mL/min/{1.73_m2}"})),
     "term.expansion-compose": lambda e: e.mutate(_set(VS, expansion={"timestamp": "2026-01-01", "contains": [
         {"system": SNOMED, "code": "44054006", "display": "Diabetes mellitus type 2"}]})),
+    "base.json-null": lambda e: e.mutate(lambda r: find(r, AD).update(
+        topic=[{"text": "a"}, {"text": "b"}], _title={"extension": [{"url": "http://example.org/x", "valueString": "x"}]})),
+    "base.json-type": lambda e: e.mutate(_set(AD, experimental=False, quantity={"value": 2.5, "unit": "mg"})),
+    "base.primitive-format": lambda e: e.mutate(_set(AD, title=" padded but not empty ", id="a" * 64,
+                                                     effectivePeriod={"start": "2020-01-01", "end": "2020-01-01T10:00:00Z"})),
+    "base.unsafe-link": lambda e: e.mutate(_set(AD, relatedArtifact=[{"type": "citation", "url": "https://example.org/a?javascript:x"}])),
     "term.snomed-id": lambda e: e.mutate(_add_coding(AD, {"system": SNOMED, "code": "44054006", "display": "Diabetes mellitus type 2"})),
     "term.rxnorm-code": lambda e: e.mutate(
         _add_coding(AD, {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "860975", "display": "x"})),

@@ -74,7 +74,7 @@ def test_package_with_parent_traversal_is_rejected(tmp_path: Path) -> None:
     path.write_bytes(tgz([member("package/../../outside.json", b'{"resourceType": "Basic"}'),
                           member("/etc/abs.json", b'{"resourceType": "Basic"}')]))
     _, diags = load_artifacts(path)
-    assert [d.code for d in diags] == ["input.package-unsafe", "input.package-unsafe"]
+    assert [d.code for d in diags] == ["input.package-unsafe", "input.package-unsafe", "input.package-manifest"]
     assert not (tmp_path.parent / "outside.json").exists()
     code, out = run_cli(str(path), "--no-cql")
     assert code == 1 and "path traversal" in out and "absolute path" in out
@@ -85,8 +85,8 @@ def test_package_with_links_is_rejected(tmp_path: Path) -> None:
     path.write_bytes(tgz([member("package/link.json", type=tarfile.SYMTYPE, linkname="/etc/passwd"),
                           member("package/hard.json", type=tarfile.LNKTYPE, linkname="package/x.json")]))
     _, diags = load_artifacts(path)
-    assert [d.code for d in diags] == ["input.package-unsafe", "input.package-unsafe"]
-    assert all("link" in d.message for d in diags)
+    assert [d.code for d in diags] == ["input.package-unsafe", "input.package-unsafe", "input.package-manifest"]
+    assert all("link" in d.message for d in diags[:2])
 
 
 def test_unreadable_package_exits_2(tmp_path: Path) -> None:

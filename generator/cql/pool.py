@@ -1,0 +1,77 @@
+"""Several translator processes behind one `translate`, for builds of many guidelines.
+
+Why: the translator is single-threaded Node and most of a cold build's CPU; with N guidelines
+to translate and two cores, two processes translate two libraries at once. Processes start
+only when calls overlap (a one-guideline build starts one), each early on a thread as
+`EarlyTranslator` does, and each keeps its own memory bounded by restarting (see `Translator`).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Mapping, Sequence
+
+from generator.cql.translator import EarlyTranslator, Translation
+
+__all__ = ["TranslatorPool", "default_jobs"]
+
+
+def default_jobs() -> int:
+    """Translator processes a build may use: one per core, at most 4 (each holds ~400 MB at most)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+class TranslatorPool:
+    """Up to `jobs` translators; a call takes an idle one, or starts one while fewer than `jobs` run."""
+
+    def __init__(self, jobs: int = 1, *, early: bool = True) -> None:
+        self.jobs = max(1, jobs)
+        self._idle: queue.Queue[EarlyTranslator] = queue.Queue()
+        self._all: list[EarlyTranslator] = []
+        self._lock = threading.Lock()
+        if early:
+            self._idle.put(self._start())
+
+    def _start(self) -> EarlyTranslator:
+        translator = EarlyTranslator()
+        self._all.append(translator)
+        return translator
+
+    @property
+    def started(self) -> int:
+        """How many translator processes were started."""
+        return len(self._all)
+
+    def _take(self) -> EarlyTranslator:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            if len(self._all) < self.jobs:
+                return self._start()
+        return self._idle.get()
+
+    def get(self) -> "TranslatorPool":
+        """Itself: lets the pool stand where an `EarlyTranslator` is awaited."""
+        return self
+
+    def translate(self, libraries: Mapping[str, str], targets: Sequence[str] | None = None, *,
+                  timeout: float | None = None) -> dict[str, Translation]:
+        translator = self._take()
+        try:
+            return translator.translate(libraries, targets, timeout=timeout)
+        finally:
+            self._idle.put(translator)
+
+    def close(self) -> None:
+        for translator in self._all:
+            translator.close()
+
+    def __enter__(self) -> "TranslatorPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,74 @@
+"""The guideline's scenarios run on the real CQL engine, for the site's "Scenarios" section.
+
+Why at publish time: a reviewer signs off what the pathway *does* for the patients the authors
+had in mind, so the page shows each scenario's result from the same code `cpg test` runs
+(`run_scenarios`), on the artifacts being published. `cpg build` runs them once with one engine
+for the whole build and reports a failing scenario at its line (TEST020); other callers of
+`publication_files` get the same results from an engine started for the call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from generator.diagnostics import Diagnostic, Severity
+
+if TYPE_CHECKING:
+    from generator.apply._engine import Engine
+    from generator.apply._scenarios import ScenarioOutcome
+    from generator.publish import Built
+
+
+def run_build_scenarios(built: Built, engine: Engine | None = None) -> list[ScenarioOutcome]:
+    """Every scenario of `built`, applied to its freshly built resources (in scenario order)."""
+    from generator.apply._applier import Applier
+    from generator.apply._artifacts import ApplyError, Artifacts
+    from generator.apply._scenarios import run_scenarios
+
+    rg = built.resolved
+    if not rg.scenarios:
+        return []
+    artifacts = Artifacts.from_resources(built.resources, source=f"<build of {rg.guideline.id}>",
+                                         known_elm=_known_elm(built))
+    with _running(engine) as running:
+        try:
+            applier = Applier(artifacts, running)
+        except ApplyError as exc:
+            raise ScenarioRunError(rg.guideline.id, "; ".join(d.message for d in exc.diagnostics)) from exc
+        return run_scenarios(rg.guideline.id, rg.scenarios, rg.package_dir, applier)
+
+
+class ScenarioRunError(RuntimeError):
+    """The engine could not load the guideline, so no scenario could run (TEST021)."""
+
+    def __init__(self, guideline: str, reason: str) -> None:
+        super().__init__(f"the engine could not load the guideline: {reason}")
+        self.guideline = guideline
+
+
+def scenario_diagnostics(outcomes: list[ScenarioOutcome]) -> list[Diagnostic]:
+    """A TEST020 warning at each failing scenario's line: the site shows it failed, the build says so."""
+    return [Diagnostic("TEST020", f"scenario '{o.scenario.id}' does not give what it expects: {o.detail}",
+                       Severity.WARNING, location=o.scenario.location)
+            for o in outcomes if not o.passed]
+
+
+def _known_elm(built: Built) -> dict[str, Any]:
+    """The ELM already in memory, by Library url (so the engine needs no base64 decode)."""
+    translations = built.logic.translations
+    return {r["url"]: translations[r["name"]].elm for r in built.resources
+            if r["resourceType"] == "Library" and r.get("name") in translations
+            and translations[r["name"]].elm is not None}
+
+
+@contextlib.contextmanager
+def _running(engine: Engine | None) -> Iterator[Engine]:
+    if engine is not None:
+        yield engine
+        return
+    from generator.apply._engine import Engine
+
+    with Engine() as started:
+        yield started

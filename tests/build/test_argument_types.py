@@ -1,0 +1,47 @@
+"""Definition values of the wrong kind are ARG001 at the author's line, never an internal error."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from generator.diagnostics import DiagnosticBag
+from generator.load import load_definitions
+
+ROOT = Path(__file__).resolve().parents[2]
+VCF = ROOT / "definitions" / "vertebral_compression_fracture"
+
+CASES = {
+    "strength": ("acute_phase.py", "    direction=Direction.FOR,", '    direction=Direction.FOR, strength="strong",',
+                 "Recommendation.strength: expected Strength"),
+    "sources": ("acute_phase.py", "    sources=[", '    sources="000" if True else [', "Recommendation.sources: expected a list"),
+    "activity": ("acute_phase.py", "    then=Communication(", '    then="advice" if True else Communication(',
+                 "Recommendation.then: expected"),
+    "value-set": ("features.py", "fracture = conditions(t.VERTEBRAL_FRACTURE)", 'fracture = conditions("vertebral-fracture")',
+                  "ConditionRecords.terminology: expected Code or ValueSet"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_wrong_kind_of_value_is_located(tmp_path: Path, case: str) -> None:
+    file, old, new, message = CASES[case]
+    package = tmp_path / "vcf"
+    shutil.copytree(VCF, package, ignore=shutil.ignore_patterns("__pycache__"))
+    text = (package / file).read_text("utf-8")
+    assert old in text
+    (package / file).write_text(text.replace(old, new, 1), "utf-8")
+    bag = DiagnosticBag()
+    assert load_definitions(tmp_path, bag) == []
+    errors = [d for d in bag.items if d.code == "ARG001"]
+    assert errors and all(message in d.message for d in errors), [str(d) for d in bag.items]
+    assert errors[0].location is not None and errors[0].location.file.endswith(file)
+    line = errors[0].location.line
+    assert re.search(r"\w", (package / file).read_text("utf-8").splitlines()[line - 1])
+
+
+def test_the_shipped_definitions_pass() -> None:
+    bag = DiagnosticBag()
+    assert len(load_definitions(ROOT / "definitions", bag)) == 1 and bag.items == []

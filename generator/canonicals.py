@@ -65,3 +65,9 @@ UCUM = "http://unitsofmeasure.org"
 FHIR_MODEL = "http://hl7.org/fhir"
 MODEL_INFO_LIBRARY_BASE = "http://fhir.org/guides/cqf/common/Library"
 FHIR_MODEL_INFO = "http://fhir.org/guides/cqf/common/Library/FHIR-ModelInfo|4.0.1"
+
+# Libraries every guideline shares (our generated FHIRHelpers): one canonical for all guidelines,
+# so any number of them load into one server without two resources claiming one url|version. Not
+# the CQF canonical (http://fhir.org/guides/cqf/common/Library/FHIRHelpers): our text is generated,
+# and reporting it as the published library is a known interoperability trap (cqf-tooling#230).
+SHARED_LIBRARY_BASE = "http://example.org/fhir/cpg/shared/Library/"

@@ -38,6 +38,7 @@ class LazyGroup(click.Group):
         "apply": "generator.cli._apply:apply_command",
         "test": "generator.cli._apply:test_command",
         "cache": "generator.cli._cache:cache_command",
+        "load": "generator.cli._load:load_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

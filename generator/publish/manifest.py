@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from generator.canonicals import CRMI_MANIFEST_LIBRARY, FHIR_MODEL_INFO, LIBRARY_TYPE, PLAN_DEFINITION_TYPE
+from generator.canonicals import (CRMI_MANIFEST_LIBRARY, FHIR_MODEL_INFO, LIBRARY_TYPE, PLAN_DEFINITION_TYPE,
+                                  SHARED_LIBRARY_BASE)
 from generator.model.terminology import KNOWN_SYSTEM_NAMES
 
 if TYPE_CHECKING:
@@ -98,9 +99,14 @@ def _bare(canonical: str) -> str:
     return canonical.split("|", 1)[0]
 
 
+def _shared(resource: dict[str, Any]) -> bool:
+    """A library every guideline shares (FHIRHelpers): a dependency of the guideline, not a component."""
+    return str(resource.get("url", "")).startswith(SHARED_LIBRARY_BASE)
+
+
 def external_dependencies(resources: list[dict[str, Any]]) -> list[dict[str, str]]:
     """`depends-on` entries for what the set uses but does not contain (sorted by canonical)."""
-    owned = {str(r.get("url")) for r in resources if r.get("url")}
+    owned = {str(r.get("url")) for r in resources if r.get("url") and not _shared(r)}
     found: dict[str, str] = {FHIR_MODEL_INFO: "FHIR model information (FHIR-ModelInfo 4.0.1)"}
     for resource in resources:
         for system in _codings(resource):
@@ -139,7 +145,7 @@ def manifest_library(rg: ResolvedGuideline, components: list[dict[str, Any]]) ->
     composed = [
         {"type": "composed-of", "display": str(r.get("title") or r.get("name") or r["id"]),
          "resource": _versioned(r)}
-        for r in components
+        for r in components if not _shared(r)
     ]
     resource["relatedArtifact"] = composed + external_dependencies(components)
     return resource

@@ -16,7 +16,7 @@ from generator.resolve import ResolvedGuideline
 from generator.synth import activitydefinition, codesystem, plandefinition, valueset
 from generator.publish.narrative import LogicContext, add_narratives
 from generator.synth._common import checked
-from generator.synth.library import FHIRHELPERS_VERSION, logic_library
+from generator.synth.library import FHIRHELPERS_VERSION, logic_library, shared_library
 
 
 def synthesize(rg: ResolvedGuideline, logic: CompiledLogic, *, parse: bool = True) -> list[dict[str, Any]]:
@@ -33,10 +33,10 @@ def synthesize(rg: ResolvedGuideline, logic: CompiledLogic, *, parse: bool = Tru
                       logic.library.text, logic.main, DEFAULT_OPTIONS)
     )
     resources.append(
-        logic_library(rg, FHIRHELPERS, FHIRHELPERS_VERSION, "FHIRHelpers",
-                      "Conversions from FHIR R4 types to CQL System types, generated from the FHIR 4.0.1 "
-                      "model info's conversion declarations.",
-                      logic.fhirhelpers, logic.translations[FHIRHELPERS], DEFAULT_OPTIONS)
+        shared_library(FHIRHELPERS, FHIRHELPERS_VERSION, "FHIRHelpers",
+                       "Conversions from FHIR R4 types to CQL System types, generated from the FHIR 4.0.1 "
+                       "model info's conversion declarations.",
+                       logic.fhirhelpers, logic.translations[FHIRHELPERS], DEFAULT_OPTIONS)
     )
     resources += [valueset.value_set(rg, vs) for vs in rg.value_sets]
     resources += [codesystem.code_system(rg, uri, codes) for uri, codes in codesystem.local_code_systems(rg).items()]

@@ -13,11 +13,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from generator.diagnostics import Diagnostic, SourceLocation
+from generator.jsonfmt import dump_compact
 from generator.readers import MAX_JSON_BYTES, MAX_RESOURCE_DEPTH, InputError, json_depth, check_regular_file, parse_json, read_json, read_package, unsafe_member
 from generator.validate._definitions import resource_types
 from generator.validate._model import Artifact, ref_of
 from generator.validate._rules import diag
 
+MAX_RESOURCE_BYTES = 1024 * 1024  # one resource as compact JSON; above it, `input.resource-size` warns
 NOT_RESOURCES = frozenset({"package.json", "package-lock.json", ".index.json", "ig.ini"})
 
 # Diagnostics after which there is nothing meaningful to validate (CLI exit code 2).
@@ -189,7 +191,20 @@ def check_set(artifacts: list[Artifact]) -> tuple[list[Artifact], list[Diagnosti
         else:
             usable.append(a)
     unique, duplicate_diags = _deduplicate(usable)
-    return unique, diags + duplicate_diags
+    return unique, diags + duplicate_diags + _oversized(unique)
+
+
+def _oversized(artifacts: list[Artifact]) -> list[Diagnostic]:
+    """Resources a FHIR server is likely to refuse for size alone (e.g. a 1 MB request cap)."""
+    diags = []
+    for a in artifacts:
+        size = len(dump_compact(a.resource))
+        if size > MAX_RESOURCE_BYTES:
+            diags.append(diag("input.resource-size",
+                              f"{size} bytes as compact JSON exceeds {MAX_RESOURCE_BYTES} (1 MB); many servers refuse it",
+                              resource=ref_of(a.resource),
+                              location=SourceLocation(a.source, 0) if a.source else None))
+    return diags
 
 
 def _unknown_inner_types(resource: dict[str, Any], known: frozenset[str]) -> list[tuple[str, str]]:

@@ -39,7 +39,9 @@ def check(artifacts: list[Artifact]) -> list[Diagnostic]:
             diags.append(diag("meta.name-format", f"name {name!r} should be alphanumeric, start upper-case, no underscores",
                               resource=ref, path=f"{rtype}.name"))
         url, rid = res.get("url"), res.get("id")
-        if isinstance(url, str) and isinstance(rid, str) and not url.endswith(f"/{rtype}/{rid}"):
+        # A shared library's id is name-version (one resource per version on a server), its url ends in the name.
+        if isinstance(url, str) and isinstance(rid, str) and not url.endswith(f"/{rtype}/{rid}") \
+                and res.get("name") not in _SHARED_LIBRARIES:
             if not url.startswith(("http://hl7.org/fhir/", "http://terminology.hl7.org/")):
                 diags.append(diag("meta.url-format", f"url {url} does not end with /{rtype}/{rid}", resource=ref,
                                   path=f"{rtype}.url"))

@@ -38,6 +38,8 @@ _RULE_LIST: tuple[Rule, ...] = (
     Rule("input.package-manifest", "input", _E, "A package has no package/package.json, or it is not a JSON object with name and version."),
     Rule("input.duplicate-id", "input", _E, "Two resources share resourceType and id."),
     Rule("input.no-resources", "input", _W, "No FHIR resources were found at the path."),
+    Rule("input.resource-size", "input", _W, "A resource is over 1 MB as compact JSON: servers commonly refuse such "
+         "requests or strings (R4 sets no limit on base64Binary, so a warning)."),
     # 2. structure
     Rule("structure.unknown-element", "structure", _E, "An element is not defined for the resource (model check)."),
     Rule("structure.missing-required", "structure", _E, "A mandatory (min 1) element of the base resource is missing."),

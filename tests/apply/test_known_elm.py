@@ -19,7 +19,7 @@ from generator.apply import Artifacts
 from generator.apply._artifacts import ApplyError
 from generator.compile import BuiltGuideline, compile_definitions
 from generator.cql.translator import Translator
-from generator.synth.library import library_canonical_base
+from generator.synth.library import library_canonical
 
 ROOT = Path(__file__).resolve().parents[2]
 VCF = ROOT / "output" / "vertebral-compression-fracture"
@@ -119,9 +119,8 @@ def demo_built(session_translator: Translator) -> BuiltGuideline:
 
 
 def test_build_translations_are_keyed_by_the_library_urls(demo_built: BuiltGuideline) -> None:
-    base = library_canonical_base(demo_built.resolved)
     urls = {r["url"] for r in demo_built.resources if r["resourceType"] == "Library"}
-    assert {base + name for name in demo_built.logic.translations} <= urls
+    assert {library_canonical(demo_built.resolved, name) for name in demo_built.logic.translations} <= urls
 
 
 def test_test_case_libraries_plan_without_decoding_any_elm(demo_built: BuiltGuideline,
@@ -152,11 +151,13 @@ def test_test_case_libraries_plan_without_decoding_any_elm(demo_built: BuiltGuid
 
 
 def test_planning_uses_the_translations_own_objects(demo_built: BuiltGuideline) -> None:
-    base = library_canonical_base(demo_built.resolved)
-    known = {base + name: t.elm for name, t in demo_built.logic.translations.items() if t.elm is not None}
+    def url(name: str) -> str:
+        return library_canonical(demo_built.resolved, name)
+
+    known = {url(name): t.elm for name, t in demo_built.logic.translations.items() if t.elm is not None}
     artifacts = Artifacts.from_resources(demo_built.resources, known_elm=known)
     for name, translation in demo_built.logic.translations.items():
-        library = artifacts.resolve(base + name)
+        library = artifacts.resolve(url(name))
         assert library is not None
         assert artifacts.elm_of(library) is translation.elm
         assert translation.elm == attachment_elm(library)  # the same ELM the Library carries

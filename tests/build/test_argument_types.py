@@ -1,4 +1,6 @@
-"""Definition values of the wrong kind are ARG001 at the author's line, never an internal error."""
+"""Definition values of the wrong kind are located at the author's line with a stable code, never an
+internal error: ARG001 from the annotation check at load, or the constructor's own code where the
+model checks the value where it is built (an activity: RULE033)."""
 
 from __future__ import annotations
 
@@ -16,18 +18,19 @@ VCF = ROOT / "definitions" / "vertebral_compression_fracture"
 
 CASES = {
     "strength": ("acute_phase.py", "    direction=Direction.FOR,", '    direction=Direction.FOR, strength="strong",',
-                 "Recommendation.strength: expected Strength"),
-    "sources": ("acute_phase.py", "    sources=[", '    sources="000" if True else [', "Recommendation.sources: expected a list"),
+                 "ARG001", "Recommendation.strength: expected Strength"),
+    "sources": ("acute_phase.py", "    sources=[", '    sources="000" if True else [', "ARG001",
+                "Recommendation.sources: expected a list"),
     "activity": ("acute_phase.py", "    then=Communication(", '    then="advice" if True else Communication(',
-                 "Recommendation.then: expected"),
+                 "RULE033", "then= takes activities or Choice groups, got str"),
     "value-set": ("features.py", "fracture = conditions(t.VERTEBRAL_FRACTURE)", 'fracture = conditions("vertebral-fracture")',
-                  "ConditionRecords.terminology: expected Code or ValueSet"),
+                  "ARG001", "ConditionRecords.terminology: expected Code or ValueSet"),
 }
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_wrong_kind_of_value_is_located(tmp_path: Path, case: str) -> None:
-    file, old, new, message = CASES[case]
+    file, old, new, code, message = CASES[case]
     package = tmp_path / "vcf"
     shutil.copytree(VCF, package, ignore=shutil.ignore_patterns("__pycache__"))
     text = (package / file).read_text("utf-8")
@@ -35,7 +38,7 @@ def test_wrong_kind_of_value_is_located(tmp_path: Path, case: str) -> None:
     (package / file).write_text(text.replace(old, new, 1), "utf-8")
     bag = DiagnosticBag()
     assert load_definitions(tmp_path, bag) == []
-    errors = [d for d in bag.items if d.code == "ARG001"]
+    errors = [d for d in bag.items if d.code == code]
     assert errors and all(message in d.message for d in errors), [str(d) for d in bag.items]
     assert errors[0].location is not None and errors[0].location.file.endswith(file)
     line = errors[0].location.line

@@ -29,15 +29,18 @@ def test_transaction_layout(minimal_built: BuiltGuideline, minimal_files: dict[s
         }
     # dependencies (FHIRHelpers, value sets) come after every artifact of the guideline
     ids = [e["resource"]["id"] for e in entries]
-    assert ids.index("Minimal") < ids.index("FHIRHelpers") < ids.index("vertebral-fracture")
+    assert ids.index("Minimal") < ids.index("FHIRHelpers-4.0.1") < ids.index("vertebral-fracture")
 
 
 def test_manifest_lists_every_component(minimal_files: dict[str, bytes]) -> None:
     entries = json.loads(minimal_files["bundle-transaction.json"])["entry"]
     manifest = entries[0]["resource"]
     composed = [a["resource"] for a in manifest["relatedArtifact"] if a["type"] == "composed-of"]
-    assert composed == [f"{e['resource']['url']}|{e['resource']['version']}" for e in entries[1:]]
+    shared = "http://example.org/fhir/cpg/shared/Library/FHIRHelpers|4.0.1"  # shared by every guideline
+    assert composed == [f"{e['resource']['url']}|{e['resource']['version']}" for e in entries[1:]
+                        if f"{e['resource']['url']}|{e['resource']['version']}" != shared]
     depends = [a["resource"] for a in manifest["relatedArtifact"] if a["type"] == "depends-on"]
+    assert shared in depends and shared not in composed
     assert "http://fhir.org/guides/cqf/common/Library/FHIR-ModelInfo|4.0.1" in depends
     assert {"http://snomed.info/sct", "http://loinc.org", "http://www.nlm.nih.gov/research/umls/rxnorm"} <= set(depends)
     assert depends == sorted(depends)

@@ -175,6 +175,8 @@ NEGATIVE: dict[str, Case] = {
     "input.too-deep": lambda e: e.mutate(_deep_extension),
     "input.duplicate-id": lambda e: e.mutate(_duplicate),
     "input.no-resources": lambda e: e.load(e.tmp_path),
+    "input.resource-size": lambda e: e.run([{"resourceType": "Binary", "id": "big", "contentType": "text/plain",
+                                             "data": "QUFB" * 300_000}]),
     "structure.unknown-element": lambda e: e.mutate(_set(PD_REC, foo=1)),
     "structure.missing-required": lambda e: e.mutate(lambda r: find(r, AD).pop("status")),
     "structure.invalid-value": lambda e: e.mutate(_action(PD_REC, title=3)),

@@ -181,3 +181,23 @@ def test_every_builder_is_described_in_words_for_reviewers() -> None:
     assert "two of them at least 90 days apart" in texts["Two Low eGFR 90 Days Apart"]
     assert "age is below 24 months" in texts["Under 24 Months"]
     assert "1 rule" not in texts["Chronic Kidney Disease"] and "2 rules" in texts["Chronic Kidney Disease"]
+
+
+def test_cpg_apply_names_unusable_values_as_data001_warnings(session_translator: Translator, tmp_path: Path) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    result = compile_definitions(DEFINITIONS, translator=session_translator, validate=False)
+    artifacts = tmp_path / "artifacts.json"
+    artifacts.write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
+                                     "entry": [{"resource": r} for r in result.guidelines[0].resources]}))
+    patient = tmp_path / "p2.json"
+    patient.write_text(json.dumps(P2))
+    run = CliRunner().invoke(main, ["apply", str(artifacts), "--patient", str(patient), "--date", "2026-06-01"])
+    assert run.exit_code == 0, run.output
+    assert "warning[DATA001] Observation/e-mg: value not usable in mL/min/{1.73_m2}" in run.stderr
+    assert "warning[DATA001] Observation/e-gt" in run.stderr
+    assert "Observation/e-old" not in run.stderr  # a usable value (outside the window) is no problem

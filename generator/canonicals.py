@@ -48,6 +48,7 @@ RECOMMENDATION_STRENGTH = "http://terminology.hl7.org/CodeSystem/recommendation-
 EVIDENCE_QUALITY = "http://terminology.hl7.org/CodeSystem/evidence-quality"
 CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 CONDITION_VER_STATUS = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 USAGE_CONTEXT_TYPE = "http://terminology.hl7.org/CodeSystem/usage-context-type"
 # ... and CPG.
 CPG_ACTIVITY_TYPE = "http://hl7.org/fhir/uv/cpg/CodeSystem/cpg-activity-type-cs"

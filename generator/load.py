@@ -9,18 +9,22 @@ from __future__ import annotations
 import importlib.util
 import sys
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.argcheck import check_argument_types
 from generator.diagnostics import DiagnosticBag, SourceLocation
 from generator.model.guideline import Guideline
+from generator.model.logic import Feature
+from generator.model.recommendation import Recommendation
 
 
 @dataclass
 class LoadedGuideline:
     guideline: Guideline
     package_dir: Path
+    defined_recommendations: list[Recommendation] = field(default_factory=list)  # built while importing
+    defined_features: list[Feature] = field(default_factory=list)  # built while importing (raw CQL names them)
 
 
 def load_definitions(definitions_dir: Path, bag: DiagnosticBag) -> list[LoadedGuideline]:
@@ -31,15 +35,39 @@ def load_definitions(definitions_dir: Path, bag: DiagnosticBag) -> list[LoadedGu
     for package_dir in sorted(p for p in definitions_dir.iterdir() if (p / "__init__.py").is_file()):
         guideline = _import_guideline(package_dir, bag)
         if guideline is not None and check_argument_types(guideline, bag):
-            loaded.append(LoadedGuideline(guideline, package_dir))
+            recommendations, features = _defined_objects(package_dir)
+            loaded.append(LoadedGuideline(guideline, package_dir, recommendations, features))
     if not loaded and not bag.has_errors:
         bag.error("LOAD002", f"no guideline packages (with a module-level `guideline`) in {definitions_dir}")
     return loaded
 
 
+def _module_name(package_dir: Path) -> str:
+    """A private module name so two definitions folders never share sys.modules entries."""
+    return f"_cpg_definitions_{abs(hash(str(package_dir.resolve())))}_{package_dir.name}"
+
+
+def _defined_objects(package_dir: Path) -> tuple[list[Recommendation], list[Feature]]:
+    """Recommendations and features the package's modules hold at module level (directly or in a list,
+    tuple or dict): RULE015 reports recommendations placed in no strategy, raw CQL may name the features."""
+    prefix = _module_name(package_dir)
+    recommendations: dict[int, Recommendation] = {}
+    features: dict[int, Feature] = {}
+    for name, module in sorted(sys.modules.items()):
+        if name != prefix and not name.startswith(prefix + "."):
+            continue
+        for value in list(vars(module).values()):
+            items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else (value,)
+            for item in items:
+                if isinstance(item, Recommendation):
+                    recommendations.setdefault(id(item), item)
+                elif isinstance(item, Feature):
+                    features.setdefault(id(item), item)
+    return list(recommendations.values()), list(features.values())
+
+
 def _import_guideline(package_dir: Path, bag: DiagnosticBag) -> Guideline | None:
-    # A private module name so two definitions folders never share sys.modules entries.
-    module_name = f"_cpg_definitions_{abs(hash(str(package_dir.resolve())))}_{package_dir.name}"
+    module_name = _module_name(package_dir)
     for name in [m for m in sys.modules if m == module_name or m.startswith(module_name + ".")]:
         del sys.modules[name]
     spec = importlib.util.spec_from_file_location(

@@ -8,6 +8,7 @@ reported here with the author's file:line.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,23 +17,12 @@ from generator.diagnostics import DiagnosticBag
 from generator.load import LoadedGuideline
 from generator.model.activities import Activity
 from generator.model.guideline import Guideline, Scenario, Strategy
-from generator.model.logic import (
-    AllOf,
-    AnyOf,
-    BooleanLogic,
-    Compare,
-    Exists,
-    Feature,
-    FeatureName,
-    LatestValue,
-    Not,
-    OnsetBefore,
-    OnsetWithin,
-    PerformedWithin,
-    Records,
-)
+from generator.model.logic import BooleanLogic, EventDate, Feature, FeatureName, Records, _Comparable, raw_cql_names
 from generator.model.recommendation import Recommendation
 from generator.model.terminology import Code, ValueSet
+
+
+_LOGIC_NODES = (BooleanLogic, Records, EventDate, _Comparable)
 
 
 def pascal_case(text: str) -> str:
@@ -92,6 +82,7 @@ class ResolvedGuideline:
     codes: list[Code]
     logic_terms: list[Code | ValueSet]  # what the features ask of patient data, in first-use order
     scenarios: list[Scenario]
+    defined_recommendations: list[Recommendation] = field(default_factory=list)  # built by the package (RULE015)
 
     @property
     def recommendations(self) -> list[ResolvedRecommendation]:
@@ -140,7 +131,7 @@ def resolve(loaded: LoadedGuideline, bag: DiagnosticBag) -> ResolvedGuideline:
             rs.recommendations.append(rr)
             _resolve_activities(rr, url, activity_ids, claim)
 
-    features = _collect_features(g, bag)
+    features = _collect_features(g, bag, loaded.defined_features)
     logic_terms = _logic_terms(features)
     value_sets, codes = _collect_terminology(g, logic_terms, bag)
     return ResolvedGuideline(
@@ -156,6 +147,7 @@ def resolve(loaded: LoadedGuideline, bag: DiagnosticBag) -> ResolvedGuideline:
         codes=codes,
         logic_terms=logic_terms,
         scenarios=list(g.scenarios),
+        defined_recommendations=loaded.defined_recommendations,
     )
 
 
@@ -177,23 +169,25 @@ def _resolve_activities(rr: ResolvedRecommendation, url, activity_ids, claim) ->
 
 
 def walk_logic(node: object):  # type: ignore[no-untyped-def]
-    """Yield every logic node below `node` (features are yielded, not entered)."""
+    """Yield every logic node below `node`: expressions, records, event dates (features are yielded, not entered)."""
     yield node
-    if isinstance(node, (AllOf, AnyOf)):
-        for part in node.parts:
-            yield from walk_logic(part)
-    elif isinstance(node, Not):
-        yield from walk_logic(node.part)
-    elif isinstance(node, Compare):
-        yield from walk_logic(node.left)
-    elif isinstance(node, (Exists, OnsetWithin, OnsetBefore, PerformedWithin, LatestValue)):
-        yield node.records
+    if isinstance(node, Feature) or not dataclasses.is_dataclass(node):
+        return
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        for child in value if isinstance(value, tuple) else (value,):
+            if isinstance(child, _LOGIC_NODES):
+                yield from walk_logic(child)
 
 
-def _collect_features(g: Guideline, bag: DiagnosticBag) -> list[Feature]:
-    """Every feature in use, in first-use order; feature names resolved to objects."""
+def _collect_features(g: Guideline, bag: DiagnosticBag, defined: list[Feature] = ()) -> list[Feature]:  # type: ignore[assignment]
+    """Every feature in use, in first-use order; feature names resolved to objects.
+
+    Raw CQL uses features by quoted name: those the package defined are pulled in by that name.
+    """
     by_name: dict[str, Feature] = {}
     ordered: list[Feature] = []
+    defined_by_name = {f.name: f for f in defined}
 
     def add(feature: Feature) -> None:
         existing = by_name.get(feature.name)
@@ -205,6 +199,10 @@ def _collect_features(g: Guideline, bag: DiagnosticBag) -> list[Feature]:
         by_name[feature.name] = feature
         if feature.expression is not None:
             visit(feature.expression)
+        if feature.cql is not None:
+            for name, _ in raw_cql_names(feature.cql):
+                if name not in by_name and name in defined_by_name:
+                    add(defined_by_name[name])
         ordered.append(feature)
 
     def visit(node: object) -> None:
@@ -237,6 +235,9 @@ def _logic_terms(features: list[Feature]) -> list[Code | ValueSet]:
     """Codes and value sets the features retrieve by (activity codes are not logic)."""
     terms: list[Code | ValueSet] = []
     for feature in features:
+        for term in [*feature.codes, *feature.value_sets]:  # declared for raw CQL
+            if term not in terms:
+                terms.append(term)
         if feature.expression is None:
             continue
         for node in walk_logic(feature.expression):

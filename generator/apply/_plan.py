@@ -222,6 +222,10 @@ class _Compiler:
         return ActivityNode(ad, _canonical(ad), dynamic, json.dumps(_request_template(ad, _canonical(ad))))
 
 
+#: The define a generated logic library lists unusable record values in (generator/cql/render.py).
+DATA_PROBLEMS = "Data Problems"
+
+
 def compile_plan(artifacts: Artifacts, pathway: dict[str, Any] | None = None) -> CompiledPlan:
     """Prepare the pathway (the only clinical-protocol PlanDefinition unless one is given)."""
     if pathway is None:
@@ -239,6 +243,11 @@ def compile_plan(artifacts: Artifacts, pathway: dict[str, Any] | None = None) ->
     for library, defines in explainer.expressions().items():
         needed = compiler.needed.setdefault(library, [])
         needed.extend(d for d in defines if d not in needed)
+    for elm in artifacts.elm_libraries():  # values the logic could not use, per resource (DATA001)
+        library = str(elm["library"]["identifier"]["id"])
+        statements = (elm["library"].get("statements") or {}).get("def") or []
+        if library in compiler.needed and any(s.get("name") == DATA_PROBLEMS for s in statements):
+            compiler.needed[library].append(DATA_PROBLEMS)
     return CompiledPlan(root, {lib: tuple(defines) for lib, defines in compiler.needed.items()}, explainer)
 
 
@@ -258,6 +267,14 @@ class ApplyResult:
     applicable: list[str] = field(default_factory=list)
     _values: PatientValues | None = field(default=None, repr=False)
     _explainer: Explainer | None = field(default=None, repr=False)
+
+    @property
+    def data_problems(self) -> list[str]:
+        """`DATA001 Observation/<id>: ...` for each record whose value the logic could not use (sorted)."""
+        if self._values is None:
+            return []
+        found = [str(p) for lib in self._values.values.values() for p in (lib.get(DATA_PROBLEMS) or [])]
+        return sorted(set(found))
 
     @property
     def explanation(self) -> Explanation | None:

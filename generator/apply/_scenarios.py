@@ -28,6 +28,7 @@ class ScenarioOutcome:
     unexpected: list[str] = field(default_factory=list)  # expected absent, applicable
     error: str | None = None
     explanation: Explanation | None = None
+    data_problems: list[str] = field(default_factory=list)  # DATA001: record values the logic could not use
 
     @property
     def passed(self) -> bool:
@@ -64,6 +65,7 @@ def run_scenarios(guideline_id: str, scenarios: Sequence[Scenario], package_dir:
             outcome.error = "; ".join(d.message for d in exc.diagnostics)
             continue
         outcome.applicable = result.applicable
+        outcome.data_problems = result.data_problems
         outcome.explanation = result.explanation
         outcome.missing = [r for r in scenario.present if r not in result.applicable]
         outcome.unexpected = [r for r in scenario.absent if r in result.applicable]

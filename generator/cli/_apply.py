@@ -84,6 +84,8 @@ def apply_command(guideline: str, patient_path: Path | None, patients_path: Path
         result = Applier(artifacts, engine).apply(bundle, when)
     finally:
         engine.close()
+    for problem in result.data_problems:  # a value the logic could not use, named (never a patient failure)
+        click.echo(f"warning[{problem.split(' ', 1)[0]}] {problem.split(' ', 1)[-1]}", err=True)
     text = dump_json_text(result.bundle)
     summary = f"{len(result.applicable)} applicable recommendation(s)" + (
         ": " + ", ".join(result.applicable) if result.applicable else "")
@@ -116,6 +118,8 @@ def _apply_batch(artifacts: Artifacts, source: Path, when: str, out_path: Path |
         for outcome in batch.run(read_patients(source), when):
             for warning in outcome.warnings:  # records of this patient not used, each named (APPLY051-053)
                 click.echo(f"warning: patient {outcome.label}: {warning}", err=True)
+            for problem in outcome.result.data_problems if outcome.result is not None else []:  # DATA001
+                click.echo(f"warning: patient {outcome.label}: {problem}", err=True)
             if outcome.result is None:
                 failed += 1
                 click.echo(f"error: patient {outcome.label}: {outcome.error}", err=True)
@@ -196,6 +200,10 @@ def test_command(guideline: str | None, definitions_dir: Path, output_dir: Path,
     finally:
         engine.close()
     click.echo(format_table(outcomes))
+    for outcome in outcomes:  # record values the logic could not use, per scenario (DATA001)
+        for problem in outcome.data_problems:
+            click.echo(f"warning[{problem.split(' ', 1)[0]}] {outcome.guideline}/{outcome.scenario.id}: "
+                       f"{problem.split(' ', 1)[-1]}")
     failures = format_failures(outcomes)
     if failures:
         click.echo("\n" + failures)

@@ -28,10 +28,19 @@ if TYPE_CHECKING:
 @click.option("--no-cache", is_flag=True, help="Translate every library again instead of reusing cached translations.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help="Translator processes (default: one per core, at most 4; started only when needed).")
+@click.option("--sources", "sources_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder of the source documents cited passages are checked against "
+                   "(default: each guideline's sources_dir; env CPG_SOURCES_DIR).")
 @reports_errors
 def build(definitions_dir: Path, output_dir: Path, check: bool, no_validate: bool, no_cache: bool,
-          jobs: int | None) -> None:
+          jobs: int | None, sources_dir: Path | None) -> None:
     """Compile every guideline under DEFINITIONS into OUTPUT/<guideline-id>/."""
+    if sources_dir is not None:
+        import os
+
+        from generator.rules import SOURCES_ENV
+
+        os.environ[SOURCES_ENV] = str(sources_dir.resolve())
     with translator_for(no_cache, jobs) as translator:  # Node starts now (if it may be needed), while modules import
         _build(definitions_dir, output_dir, check, not no_validate, translator)
 

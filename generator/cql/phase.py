@@ -13,7 +13,7 @@ from generator.cql import elm as elm_analysis
 from generator.cql.fhirhelpers import fhirhelpers_cql
 from generator.cql.render import Block, RenderedLibrary, render_library
 from generator.cql.translator import Translation, Translator
-from generator.diagnostics import Diagnostic, DiagnosticBag, Severity
+from generator.diagnostics import Diagnostic, DiagnosticBag, Severity, SourceLocation
 from generator.resolve import ResolvedGuideline
 
 FHIRHELPERS = "FHIRHelpers"
@@ -62,11 +62,11 @@ def _report_messages(compiled: CompiledLogic, bag: DiagnosticBag) -> None:
             severity = Severity.ERROR if message.is_error else Severity.WARNING
             in_main = (message.library or name) == compiled.library.name
             block = compiled.library.origin(message.line) if in_main else None
+            location = compiled.library.locate(message.line) if in_main else None
             where = f"{message.library or name}.cql:{message.line}:{message.column}"
             code = "CQL001" if message.is_error else "CQL002"
-            bag.add(_diag(code, f"{where}: {message.message}", severity, block))
+            bag.add(_diag(code, f"{where}: {message.message}", severity, block, location))
 
 
-def _diag(code: str, text: str, severity: Severity, block: Block | None) -> Diagnostic:
-    return Diagnostic(code, text, severity, location=block.location if block else None,
-                      subject=block.subject if block else None)
+def _diag(code: str, text: str, severity: Severity, block: Block | None, location: SourceLocation | None) -> Diagnostic:
+    return Diagnostic(code, text, severity, location=location, subject=block.subject if block else None)

@@ -86,8 +86,11 @@ class _Describer:
 def terminology_words(term: Code | ValueSet) -> str:
     """`SNOMED CT 42942008 “Compression fracture …”` or `a code in value set “X” (12 codes)`."""
     if isinstance(term, ValueSet):
-        count = len(term.codes)
-        return f"a code in value set “{term.title}” ({count} code{'s' if count != 1 else ''})"
+        count, rules = len(term.codes), len(term.rules)
+        parts = [f"{count} code{'s' if count != 1 else ''}"] if count or not rules else []
+        if rules:
+            parts.append(f"{rules} rule{'s' if rules != 1 else ''}")
+        return f"a code in value set “{term.title}” ({' and '.join(parts)})"
     return f"{system_name(term.system)} {term.code} “{term.display}”"
 
 
@@ -120,16 +123,32 @@ _RECORDS: dict[str, str] = {
     "Condition": "a Condition (clinical status active, recurrence or relapse; not refuted or entered in error)",
     "Observation": "an Observation (status final, amended or corrected)",
     "Procedure": "a completed Procedure",
-    "MedicationRequest": "an active or on-hold MedicationRequest (not do-not-perform)",
+    "Medication": "medication use (a MedicationRequest not do-not-perform, or a MedicationStatement)",
 }
+_HISTORY = "a Condition (any or no clinical status, also resolved; not refuted or entered in error)"
 
 
 def records_words(records: L.Records) -> str:
     kind = _RECORDS.get(records.resource_type, f"a {records.resource_type}")
+    if isinstance(records, L.ConditionRecords) and records.status is L.ClinicalStatus.HISTORY:
+        kind = _HISTORY
     text = f"{kind} coded with {terminology_words(records.terminology)}"
+    if records.category is not None:
+        text += f", category {records.category}"
     if records.body_site is not None:
         text += f", body site {terminology_words(records.body_site)}"
+    if records.value_filter is not None:
+        op, quantity = records.value_filter
+        text += f", value {_OPS.get(op, op)} {quantity_words(quantity)}"
+    if records.window is not None:
+        text += f", dated within the last {duration_words(records.window)}"
+    if records.before_event is not None:
+        text += f", dated before {event_words(records.before_event)}"
     return text
+
+
+def event_words(event: L.EventDate) -> str:
+    return f"the {event.which} date of {records_words(event.records)}"
 
 
 def _exists(node: L.Exists) -> str:
@@ -148,21 +167,58 @@ def _performed_within(node: L.PerformedWithin) -> str:
     return f"{records_words(node.records)}, performed within the last {duration_words(node.duration)}"
 
 
+def _recorded_within(node: L.RecordedWithin) -> str:
+    return f"{records_words(node.records)}, recorded within the last {duration_words(node.duration)}"
+
+
+_MEDICATION_USE = {
+    "taking": "currently taken (active or on-hold, not ended)",
+    "taking_for": "currently taken, started at least {d} ago",
+    "started_within": "started within the last {d}",
+    "stopped_within": "stopped (period end) within the last {d}",
+}
+
+
+def _medication_use(node: L.MedicationUse) -> str:
+    when = _MEDICATION_USE[node.kind].format(d=duration_words(node.duration) if node.duration else "")
+    return f"{records_words(node.records)}, {when}"
+
+
+def _at_least(node: L.AtLeast) -> str:
+    apart = f", two of them at least {duration_words(node.apart)} apart" if node.apart is not None else ""
+    return f"at least {node.n} of {records_words(node.records)}{apart}"
+
+
+def _sex_is(node: L.SexIs) -> str:
+    return f"administrative sex (Patient.gender) is {node.value} (false when missing)"
+
+
 def _compare(node: L.Compare) -> str:
     op = _OPS.get(node.op, node.op)
-    if isinstance(node.left, L.LatestValue):
-        return (f"the latest value of {records_words(node.left.records)} is {op} {quantity_words(node.right)}"
+    left = node.left
+    if isinstance(left, L.LatestValue):
+        return (f"the latest usable value of {records_words(left.records)} is {op} {quantity_words(node.right)}"
                 " (false when there is no such value)")
-    if isinstance(node.left, L.AgeInYears):
-        return f"age is {op} {quantity_words(node.right)} years (false when the birth date is missing)"
-    return f"{type(node.left).__name__} is {op} {quantity_words(node.right)}"
+    if isinstance(left, L.AgeInYears):
+        return f"age is {op} {quantity_words(node.right)} {left.unit} (false when the birth date is missing)"
+    if isinstance(left, L.Count):
+        return f"the number of {records_words(left.records)} is {op} {node.right}"
+    if isinstance(left, L.Elapsed):
+        end = event_words(left.end) if left.end is not None else "now"
+        return (f"the time from {event_words(left.start)} to {end} is {op} {duration_words(node.right)}"
+                " (false when a date is missing)")  # type: ignore[arg-type]
+    return f"{type(left).__name__} is {op} {quantity_words(node.right)}"  # type: ignore[arg-type]
 
 
 _LEAVES: dict[type, Callable[[Any], str]] = {
     L.Exists: _exists,
+    L.MedicationUse: _medication_use,
     L.OnsetWithin: _onset_within,
     L.OnsetBefore: _onset_before,
+    L.RecordedWithin: _recorded_within,
     L.PerformedWithin: _performed_within,
+    L.AtLeast: _at_least,
+    L.SexIs: _sex_is,
     L.Compare: _compare,
 }
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from generator.diagnostics import Diagnostic
-from generator.validate import _activities, _base, _cql, _input, _metadata, _profiles, _references, _structure, _terminology
+from generator.validate import _activities, _base, _cql, _expansion, _input, _metadata, _profiles, _references, _structure, _terminology
 from generator.validate._input import UNUSABLE, load_artifacts
 from generator.validate._model import DEFAULT_EXTERNAL_CANONICALS, Artifact, ValidationOptions, as_artifacts
 from generator.validate._rules import LAYERS, RULES, Rule
@@ -58,6 +58,7 @@ def validate(
         diags += _cql.check(artifacts, opts)
     if "terminology" in enabled:
         diags += _terminology.check(artifacts)
+        diags += _expansion.check(artifacts)
     if "metadata" in enabled:
         diags += _metadata.check(artifacts)
     if "activity" in enabled:

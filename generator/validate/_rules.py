@@ -85,6 +85,7 @@ _RULE_LIST: tuple[Rule, ...] = (
     Rule("term.rxnorm-code", "terminology", _E, "An RxNorm code is not numeric."),
     Rule("term.missing-display", "terminology", _W, "A Coding has no display."),
     Rule("term.ucum", "terminology", _E, "A UCUM unit code is not syntactically valid."),
+    Rule("term.expansion-compose", "terminology", _E, "A ValueSet expansion disagrees with its compose (a code no include admits, a listed code or is-a root missing)."),
     # 8. metadata
     Rule("meta.missing-identity", "metadata", _W, "A canonical resource lacks url, name or version."),
     Rule("meta.version-format", "metadata", _W, "version is not a semantic version (major.minor.patch[-label])."),

@@ -231,8 +231,10 @@ def test_failing_scenario_shows_expected_actual_and_deciding_features(tmp_path: 
     shutil.copytree(DEFINITIONS, copy)
     init = copy / "actionsdemo" / "__init__.py"
     # Wrongly expect the referral for the patient with low creatinine clearance.
+    # (and no longer expect it absent: one id both present and absent is RULE018 before anything runs).
     init.write_text(init.read_text().replace('present=["follow-up", "analgesic-choice"',
-                                             'present=["urgent-referral", "follow-up", "analgesic-choice"'))
+                                             'present=["urgent-referral", "follow-up", "analgesic-choice"')
+                    .replace('absent=["urgent-referral", "calcitonin-course"', 'absent=["calcitonin-course"'))
     result = cli("test", "actionsdemo", "--definitions", str(copy), "--fresh", "--explain")
     assert result.exit_code == 1
     assert "actionsdemo/acute-adult-low-crcl failed:" in result.stdout

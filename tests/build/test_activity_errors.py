@@ -14,7 +14,7 @@ from generator import (SNOMED, RXNORM, Choice, Citation, Direction, Feature, Gui
                        Priority, Recommendation, Selection, Service, Source, Strategy, Strength, at, conditions, days,
                        weeks)
 fracture = Feature("Fracture", conditions(SNOMED("207957008", "Fracture of vertebral column")).exists())
-MRI = SNOMED("241646001", "MRI of spine")
+MRI = SNOMED("113091000", "Magnetic resonance imaging")
 '''
 
 FOOTER = '''

@@ -57,7 +57,7 @@ def test_failing_scenario_is_a_located_warning_and_shown_on_the_site(tmp_path: P
 GOOD_REC_WITH_SCENARIOS = '''\
 rec = Recommendation(
     "mri", title="MRI", statement="Image the spine.", when=fracture,
-    then=Service(title="MRI", code=SNOMED("241646001", "MRI of spine")),
+    then=Service(title="MRI", code=SNOMED("113091000", "Magnetic resonance imaging")),
     sources=[Source("doc", "Obtain MRI of the spine")],
 )
 '''

@@ -8,7 +8,7 @@ from generator import (ALL_OTHERS, SNOMED, Feature, Guideline, Recommendation, S
 
 def _rec(rid: str) -> Recommendation:
     fracture = Feature("Fracture", conditions(SNOMED("207957008", "Fracture of vertebral column")).exists())
-    return Recommendation(rid, title=rid, when=fracture, then=Service(code=SNOMED("241646001", "MRI of spine")))
+    return Recommendation(rid, title=rid, when=fracture, then=Service(code=SNOMED("113091000", "Magnetic resonance imaging")))
 
 
 def test_all_others_expands_to_every_recommendation_not_present() -> None:

@@ -220,6 +220,9 @@ NEGATIVE: dict[str, Case] = {
         _add_coding(AD, {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "RX123", "display": "x"})),
     "term.missing-display": lambda e: e.mutate(_drop_display),
     "term.ucum": lambda e: e.mutate(_set(AD, quantity={"value": 1, "system": UCUM, "code": "mg//dL"})),
+    "term.expansion-compose": lambda e: e.mutate(_set(VS, expansion={"timestamp": "2026-01-01", "contains": [
+        {"system": SNOMED, "code": "44054006", "display": "Diabetes mellitus type 2"},
+        {"system": SNOMED, "code": "46635009", "display": "Diabetes mellitus type 1"}]})),
     "meta.missing-identity": lambda e: e.mutate(lambda r: find(r, AD).pop("name")),
     "meta.version-format": lambda e: e.mutate(_set(AD, version="v1")),
     "meta.version-mixed": lambda e: e.mutate(_set(AD, version="1.0.1")),
@@ -279,6 +282,8 @@ POSITIVE: dict[str, Case] = {
     "input.package-manifest": lambda e: e.load(e.write("ok.tgz", conformant_package())),
     "input.too-deep": lambda e: e.mutate(lambda r: _deep_extension(r, 60)),
     "term.ucum": lambda e: e.mutate(_set(AD, quantity={"value": 1, "system": UCUM, "code": "mL/min/{1.73_m2}"})),
+    "term.expansion-compose": lambda e: e.mutate(_set(VS, expansion={"timestamp": "2026-01-01", "contains": [
+        {"system": SNOMED, "code": "44054006", "display": "Diabetes mellitus type 2"}]})),
     "base.json-null": lambda e: e.mutate(lambda r: find(r, AD).update(
         topic=[{"text": "a"}, {"text": "b"}], _title={"extension": [{"url": "http://example.org/x", "valueString": "x"}]})),
     "base.json-type": lambda e: e.mutate(_set(AD, experimental=False, quantity={"value": 2.5, "unit": "mg"})),

@@ -103,8 +103,10 @@ def _fresh_artifacts(definitions_dir: Path) -> dict[str, Artifacts]:
 @click.option("--output", "output_dir", type=click.Path(path_type=Path), default=Path("output"), show_default=True,
               help="Where built guidelines live.")
 @click.option("--fresh", is_flag=True, help="Compile the definitions in memory instead of using OUTPUT.")
+@click.option("--coverage", is_flag=True,
+              help="Also report which recommendations and features the scenarios leave uncovered.")
 @reports_errors
-def test_command(guideline: str | None, definitions_dir: Path, output_dir: Path, fresh: bool) -> None:
+def test_command(guideline: str | None, definitions_dir: Path, output_dir: Path, fresh: bool, coverage: bool) -> None:
     """Run the scenarios of GUIDELINE (default: every guideline) through $apply; exit 1 on any failure."""
     loaded = [item for item in _loaded(definitions_dir, guideline) if item.guideline.scenarios]
     if not loaded:
@@ -112,6 +114,7 @@ def test_command(guideline: str | None, definitions_dir: Path, output_dir: Path,
                          + (f" for '{guideline}'" if guideline else ""), exit_code=1)
     fresh_artifacts = _fresh_artifacts(definitions_dir) if fresh else {}
     outcomes: list[ScenarioOutcome] = []
+    coverage_reports: list[str] = []
     engine = _start_engine()
     try:
         for item in loaded:
@@ -125,9 +128,25 @@ def test_command(guideline: str | None, definitions_dir: Path, output_dir: Path,
                                  "or use --fresh)")
             applier = Applier(artifacts, engine)
             outcomes.extend(run_scenarios(gid, item.guideline.scenarios, item.package_dir, applier))
+            if coverage:
+                coverage_reports.append(_coverage_report(item, artifacts, engine))
     finally:
         engine.close()
     click.echo(format_table(outcomes))
+    for report in coverage_reports:
+        click.echo(report)
     failed = [o for o in outcomes if not o.passed]
     if failed:
         raise click.exceptions.Exit(1)
+
+
+def _coverage_report(item: LoadedGuideline, artifacts: Artifacts, engine: Engine) -> str:
+    """`cpg test --coverage`: what the scenarios leave uncovered (see generator.analyze.coverage)."""
+    from generator.analyze.coverage import coverage_of_resolved, format_coverage
+    from generator.resolve import resolve
+
+    bag = DiagnosticBag()
+    resolved = resolve(item, bag)
+    if bag.has_errors:
+        raise GeneratorError(bag.items)
+    return format_coverage(coverage_of_resolved(resolved, artifacts, engine))

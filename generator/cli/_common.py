@@ -30,6 +30,8 @@ class LazyGroup(click.Group):
         "cql": "generator.cli._cql:cql",
         "apply": "generator.cli._apply:apply_command",
         "test": "generator.cli._apply:test_command",
+        "analyze": "generator.cli._analyze:analyze_command",
+        "diff": "generator.cli._diff:diff_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

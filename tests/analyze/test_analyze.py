@@ -1,0 +1,176 @@
+"""`cpg analyze`: conflicts proven on the real engine, unreachable / always-on recommendations, coverage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.analyze import Analysis, analyze_built
+from generator.analyze.analysis import GuidelineModel, analyse_statically
+from generator.analyze.formula import And, FormulaBuilder, Search
+from generator.analyze.shapes import Opaque, build_subjects, leaf_for
+from generator.apply import Applier, Artifacts, Engine
+from generator.cli import main
+from generator.cli._analyze import exit_code_for
+from generator.compile import BuiltGuideline, compile_definitions
+from generator.cql.translator import Translator
+from generator.model import logic as L
+from generator.model import months, weeks
+from generator.model.terminology import SNOMED
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+PLANTED = HERE / "definitions_planted"
+CLEAN = HERE / "definitions_clean"
+VCF_ID = "vertebral-compression-fracture"
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[Engine]:
+    with Engine() as running:
+        yield running
+
+
+def _built(folder: Path, translator: Translator) -> BuiltGuideline:
+    result = compile_definitions(folder, translator=translator, validate=False)
+    assert result.ok, [str(d) for d in result.diagnostics]
+    return result.guidelines[0]
+
+
+@pytest.fixture(scope="module")
+def planted(session_translator: Translator) -> BuiltGuideline:
+    return _built(PLANTED, session_translator)
+
+
+@pytest.fixture(scope="module")
+def planted_analysis(planted: BuiltGuideline, engine: Engine) -> Analysis:
+    return analyze_built(planted, engine)
+
+
+def _codes(analysis: Analysis, code: str) -> list:
+    return [f for f in analysis.findings if f.code == code]
+
+
+def test_vcf_risedronate_conflict_has_a_witness_that_apply_confirms(session_translator: Translator,
+                                                                   engine: Engine) -> None:
+    result = compile_definitions(ROOT / "definitions", translator=session_translator, validate=False)
+    assert result.ok
+    built = next(g for g in result.guidelines if g.id == VCF_ID)
+    analysis = analyze_built(built, engine, with_coverage=False)
+    conflicts = {tuple(f.recommendations): f for f in analysis.conflicts}
+    pair = ("osteoporosis-pharmacotherapy-bisphosphonate", "risedronate-not-in-severe-renal-impairment")
+    assert pair in conflicts, [str(f.diagnostic) for f in analysis.findings]
+    finding = conflicts[pair]
+    assert finding.location is not None and finding.location.file.endswith("bone_health.py")
+    # An independent $apply (fresh Applier) on the witness proposes both the bisphosphonate and "no risedronate".
+    witness = finding.witness
+    assert witness is not None and witness.scenario and witness.scenario.startswith("Scenario(")
+    applied = Applier(Artifacts.from_resources(built.resources), engine).apply(witness.bundle, witness.date)
+    assert set(pair) <= set(applied.applicable)
+    # Nothing unconfirmed is reported as a conflict or an overlap.
+    for f in analysis.findings:
+        if f.code in ("ANALYZE001", "ANALYZE002"):
+            assert f.witness is not None and set(f.recommendations) <= set(f.witness.applicable)
+
+
+def test_planted_conflict_unreachable_and_always_on_are_found(planted_analysis: Analysis) -> None:
+    conflicts = planted_analysis.conflicts
+    assert [f.recommendations for f in conflicts] == [["bisphosphonate", "no-risedronate"]]
+    bundle = conflicts[0].witness.bundle  # type: ignore[union-attr]
+    values = [e["resource"].get("valueQuantity", {}).get("value") for e in bundle["entry"]]
+    assert any(v is not None and v < 30 for v in values)  # low creatinine clearance was generated
+    unreachable = _codes(planted_analysis, "ANALYZE010")
+    assert [f.recommendations for f in unreachable] == [["impossible"]]
+    assert unreachable[0].features == ["Acute Fracture", "not Fracture Within Three Months"]
+    always = _codes(planted_analysis, "ANALYZE011")
+    assert [f.recommendations for f in always] == [["calcium"]]
+    uncovered = {f.recommendations[0] for f in _codes(planted_analysis, "ANALYZE020")}
+    assert uncovered == {"no-risedronate", "impossible"}
+    assert {f.features[0] for f in _codes(planted_analysis, "ANALYZE022")} == {"Low Creatinine Clearance"}
+    assert exit_code_for(planted_analysis.findings, "conflict") == 1
+    assert exit_code_for(planted_analysis.findings, "never") == 0
+
+
+def test_conflict_free_guideline_reports_no_conflict(session_translator: Translator, engine: Engine) -> None:
+    analysis = analyze_built(_built(CLEAN, session_translator), engine)
+    assert [f.code for f in analysis.findings] == ["ANALYZE024"]  # only: it has no scenarios
+    assert exit_code_for(analysis.findings, "warning") == 0
+
+
+def test_time_ordering_is_respected() -> None:
+    """No realisable choice has a fracture within 4 weeks that is not within 3 months."""
+    fracture = L.conditions(SNOMED("1", "fracture"))
+    within_4w, within_3m, before_3m = (leaf_for(fracture.onset_within(weeks(4))), leaf_for(fracture.onset_within(months(3))),
+                                       leaf_for(fracture.onset_before(months(3))))
+    now = dt.datetime(2026, 3, 31, 23, 59, 59, 999000, tzinfo=dt.timezone.utc)
+    subject = build_subjects([within_4w, within_3m, before_3m], now)[("Condition", ("code", SNOMED.uri, "1"))]
+    combos = {choice.values for choice in subject.choices}
+    assert not any(v[0] and not v[1] for v in combos)
+    assert (True, True, True) in combos  # two fractures: one recent, one old
+    assert (False, True, False) in combos  # 1-3 months old
+    # A month back from 31 March is 28/29 February (CQL calendar arithmetic), not 3 March.
+    feb = [c for c in subject.choices if c.values == (False, False, True)]
+    assert feb
+
+
+def test_unknown_node_kind_is_not_analysable(planted: BuiltGuideline) -> None:
+    class FutureNode(L.BooleanLogic):  # a kind another engineer might add
+        pass
+
+    assert isinstance(leaf_for(FutureNode()), Opaque)
+    model = GuidelineModel.of(planted.resolved)
+    model.formulas["calcium"] = And((model.formulas["calcium"], FormulaBuilder([]).build(FutureNode())))
+    assert model.search.satisfiable(model.formulas["calcium"]) is None
+    findings = analyse_statically(model)
+    assert [f.recommendations for f in findings if f.code == "ANALYZE012"] == [["calcium"]]
+    assert "FutureNode" in next(f.message for f in findings if f.code == "ANALYZE012")
+    # Unanalysable logic is never called unreachable or always on.
+    assert not [f for f in findings if f.code in ("ANALYZE011",)]
+
+
+def test_search_budget_leaves_the_question_open(planted: BuiltGuideline) -> None:
+    model = GuidelineModel.of(planted.resolved)
+    tiny = Search(model.subjects, budget=1)
+    assert tiny.satisfiable(model.formulas["impossible"]) is None
+
+
+def test_cli_json_output_and_witness_files(tmp_path: Path) -> None:
+    out = tmp_path / "witnesses"
+    result = CliRunner().invoke(main, ["analyze", "--definitions", str(PLANTED), "--format", "json",
+                                       "--output", str(out)], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.stdout)
+    findings = document["guidelines"][0]["findings"]
+    conflict = next(f for f in findings if f["code"] == "ANALYZE001")
+    assert conflict["location"].endswith("__init__.py:35")
+    written = Path(conflict["witness"]["file"])
+    assert written.parent == out / "planted" and json.loads(written.read_text())["resourceType"] == "Bundle"
+    assert document["summary"]["conflicts"] == 1
+    assert document["guidelines"][0]["coverage"]["uncoveredRecommendations"] == [
+        "bisphosphonate", "no-risedronate", "impossible", "calcium"]
+    # `cpg apply` on the written witness confirms both recommendations apply.
+    built = tmp_path / "built"
+    assert CliRunner().invoke(main, ["build", "--definitions", str(PLANTED), "--output", str(built),
+                                     "--no-validate"]).exit_code == 0
+    applied = CliRunner().invoke(main, ["apply", "planted", "--output", str(built), "--patient", str(written),
+                                        "--date", conflict["witness"]["date"]], catch_exceptions=False)
+    assert applied.exit_code == 0
+    assert "bisphosphonate" in applied.stderr and "no-risedronate" in applied.stderr
+
+
+def test_cli_unknown_guideline_is_unusable_input() -> None:
+    result = CliRunner().invoke(main, ["analyze", "nope", "--definitions", str(CLEAN)])
+    assert result.exit_code == 2 and "ANALYZE030" in result.output
+
+
+def test_cpg_test_coverage(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["test", "--fresh", "--coverage", "--definitions", str(PLANTED)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "recommendations 0/4 covered" in result.stdout
+    assert "recommendation impossible: never applicable" in result.stdout

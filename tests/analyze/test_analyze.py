@@ -174,3 +174,11 @@ def test_cpg_test_coverage(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "recommendations 0/4 covered" in result.stdout
     assert "recommendation impossible: never applicable" in result.stdout
+
+
+def test_build_runs_the_engine_free_part(planted: BuiltGuideline, session_translator: Translator) -> None:
+    from generator.analyze.analysis import build_warnings
+
+    warnings = build_warnings(planted.resolved)
+    assert [(d.code, d.severity.value) for d in warnings] == [("ANALYZE010", "warning")]
+    assert build_warnings(_built(CLEAN, session_translator).resolved) == []

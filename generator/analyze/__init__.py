@@ -114,6 +114,7 @@ def write_witnesses(analysis: Analysis, folder: Path) -> None:
     from generator.jsonfmt import dump_json
 
     target = folder / analysis.guideline
+    lines: list[str] = []
     for finding in analysis.findings:
         witness = finding.witness
         if witness is None:
@@ -122,6 +123,9 @@ def write_witnesses(analysis: Analysis, folder: Path) -> None:
         path = target / f"{witness.id}.json"
         path.write_bytes(dump_json(witness.bundle))
         witness.file = str(path)
+        lines.append(f"# {finding.code} {' + '.join(finding.recommendations)}\n{witness.scenario}")
+    if lines:  # copy the bundles into the guideline's scenarios/ folder and paste these lines
+        (target / "scenarios.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 __all__ += ["write_witnesses"]

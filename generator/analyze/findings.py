@@ -66,5 +66,6 @@ class Finding:
         }
         if self.witness is not None:
             data["witness"] = {"id": self.witness.id, "date": self.witness.date, "file": self.witness.file,
-                               "applicable": self.witness.applicable, "scenario": self.witness.scenario}
+                               "applicable": self.witness.applicable, "scenario": self.witness.scenario,
+                               "bundle": self.witness.bundle}
         return data

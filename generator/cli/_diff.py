@@ -20,8 +20,9 @@ from generator.cli._common import reports_errors
               help="Where built guidelines live (for OLD/NEW given as a guideline id).")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "json"]), default="text", show_default=True)
 @click.option("--no-behaviour", is_flag=True, help="Do not run the scenarios on both versions.")
-@click.option("--fail-on", "fail_on", type=click.Choice(["breaking", "never"]), default="never", show_default=True,
-              help="Exit 1 when the change needs a major version bump.")
+@click.option("--fail-on", "fail_on", type=click.Choice(["breaking", "undeclared", "never"]), default="never",
+              show_default=True, help="Exit 1 when the change needs a major bump (breaking), or a bigger bump than "
+              "NEW's version number declares (undeclared).")
 @reports_errors
 def diff_command(old: str, new: str, guideline: str | None, definitions: str, output_dir: Path, fmt: str,
                  no_behaviour: bool, fail_on: str) -> None:
@@ -47,5 +48,5 @@ def diff_command(old: str, new: str, guideline: str | None, definitions: str, ou
         click.echo(as_markdown(diff), nl=False)
     else:
         click.echo(as_text(diff))
-    if fail_on == "breaking" and diff.breaking:
+    if (fail_on == "breaking" and diff.breaking) or (fail_on == "undeclared" and diff.declared_enough is False):
         raise click.exceptions.Exit(1)

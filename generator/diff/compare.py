@@ -101,6 +101,28 @@ class Diff:
     def breaking(self) -> bool:
         return self.bump == MAJOR
 
+    @property
+    def declared_bump(self) -> str | None:
+        """The bump NEW's version number declares over OLD's (None when either is not major.minor.patch)."""
+        old, new = _semver(self.old_version), _semver(self.new_version)
+        if old is None or new is None:
+            return None
+        if new[0] != old[0]:
+            return MAJOR if new[0] > old[0] else NONE
+        if new[1] != old[1]:
+            return MINOR if new[1] > old[1] else NONE
+        return PATCH if new[2] > old[2] else NONE
+
+    @property
+    def declared_enough(self) -> bool | None:
+        declared = self.declared_bump
+        return None if declared is None else _RANK[declared] >= _RANK[self.bump]
+
+
+def _semver(version: str | None) -> tuple[int, int, int] | None:
+    match = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)(?:[-+].*)?", version or "")
+    return (int(match[1]), int(match[2]), int(match[3])) if match else None
+
 
 # --- reading one version -----------------------------------------------------------------------------
 

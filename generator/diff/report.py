@@ -30,13 +30,22 @@ def as_text(diff: Diff) -> str:
     if not diff.all_changes:
         lines.append("no changes")
     lines.append(f"proposed version bump: {diff.bump}" + (f" because {'; '.join(diff.reasons)}" if diff.reasons else ""))
+    lines.append(_declared(diff))
     if not diff.behaviour_checked:
         lines.append("(behaviour not compared: no scenarios were run)")
     return "\n".join(lines)
 
 
+def _declared(diff: Diff) -> str:
+    declared = diff.declared_bump
+    if declared is None:
+        return f"declared version {diff.old_version} -> {diff.new_version}: not semantic versions, not checked"
+    verdict = "enough" if diff.declared_enough else f"NOT enough: the changes need a {diff.bump} bump"
+    return f"declared version {diff.old_version} -> {diff.new_version} ({declared}): {verdict}"
+
+
 def as_markdown(diff: Diff) -> str:
-    lines = [f"## Changes: {_heading(diff)}", "", f"Proposed version bump: **{diff.bump}**."]
+    lines = [f"## Changes: {_heading(diff)}", "", f"Proposed version bump: **{diff.bump}**. {_declared(diff)}."]
     if diff.reasons:
         lines += ["", "Why:", *[f"- {r}" for r in diff.reasons]]
     for status, title in (("added", "Added"), ("removed", "Removed"), ("changed", "Changed")):
@@ -59,6 +68,7 @@ def as_json(diff: Diff) -> dict[str, Any]:
         "old": {"source": diff.old, "version": diff.old_version},
         "new": {"source": diff.new, "version": diff.new_version},
         "bump": diff.bump, "reasons": diff.reasons, "breaking": diff.breaking,
+        "declaredBump": diff.declared_bump, "declaredEnough": diff.declared_enough,
         "behaviourChecked": diff.behaviour_checked,
         "recommendations": [{"id": r.id, "status": r.status,
                              "changes": [{"kind": c.kind, "bump": c.bump, "detail": c.detail} for c in r.changes]}

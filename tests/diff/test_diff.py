@@ -84,22 +84,32 @@ def test_bumps_for_single_changes(versions: tuple[Version, Version]) -> None:
                 coding["code"] = "against"
     result = diff_versions(old, Version("reversed", reversed_))
     assert result.bump == "major" and _kinds(result, "education") == {"direction": "major"}
+    assert result.declared_bump == "none" and result.declared_enough is False  # both sides say 1.0.0
 
 
 def _run(*args: str) -> object:
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 
 
-def test_cli_built_folders_packages_and_fail_on(tmp_path: Path) -> None:
-    for name in ("v1", "v2"):
-        result = _run("build", "--definitions", str(HERE / name), "--output", str(tmp_path / name), "--no-validate")
-        assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-    old, new = str(tmp_path / "v1" / "demo"), str(tmp_path / "v2" / "demo" / "package.tgz")
+def _write_folder(version: Version, folder: Path) -> str:
+    """A built folder as `cpg build` lays it out (resources/ and tests/), from the in-memory build."""
+    for sub, items in (("resources", version.resources), ("tests", version.test_cases)):
+        (folder / sub).mkdir(parents=True)
+        for resource in items:
+            (folder / sub / f"{resource['resourceType']}-{resource['id']}.json").write_text(json.dumps(resource))
+    return str(folder)
+
+
+def test_cli_built_folders_and_fail_on(versions: tuple[Version, Version], tmp_path: Path) -> None:
+    old, new = (_write_folder(v, tmp_path / v.label) for v in versions)
     result = _run("diff", old, new, "--format", "json", "--fail-on", "breaking")
     assert result.exit_code == 1  # type: ignore[attr-defined]
     document = json.loads(result.stdout)  # type: ignore[attr-defined]
     assert document["bump"] == "major" and document["behaviourChecked"] is True
-    assert _run("diff", old, old, "--fail-on", "breaking").exit_code == 0  # type: ignore[attr-defined]
+    assert [r["id"] for r in document["recommendations"] if r["status"] == "removed"] == ["removed-rec"]
+    assert document["declaredBump"] == "major" and document["declaredEnough"] is True  # 1.0.0 -> 2.0.0
+    assert _run("diff", old, new, "--no-behaviour", "--fail-on", "undeclared").exit_code == 0  # type: ignore[attr-defined]
+    assert _run("diff", old, old, "--no-behaviour", "--fail-on", "breaking").exit_code == 0  # type: ignore[attr-defined]
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")

@@ -19,6 +19,7 @@ Records whose onset lies in the future are not considered (they are data errors,
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 import operator
 from collections.abc import Callable, Iterable, Sequence
@@ -71,12 +72,39 @@ class Opaque:
     reason: str
 
 
+#: Records attributes the shapes model, and the value each other known filter must have to be modelled
+#: (a window, an event bound, another clinical-status policy or a value filter changes which records count).
+_RECORDS_FIELDS = {"resource_type", "terminology", "body_site"}
+_RECORDS_NEUTRAL = {"window": None, "before_event": None, "value_filter": None}
+_KNOWN_RECORDS = {"ConditionRecords": ("Condition", {"Condition"}),
+                  "ObservationRecords": ("Observation", {"Observation"}),
+                  "ProcedureRecords": ("Procedure", {"Procedure"}),
+                  "MedicationRecords": ("MedicationRequest", {"MedicationRequest", "Medication"})}
+
+
+def _unmodelled_fields(node: Any, modelled: set[str]) -> list[str]:
+    """Dataclass fields of `node` the shapes do not model (and that are not at their neutral value)."""
+    names = [f.name for f in dataclasses.fields(node)] if dataclasses.is_dataclass(node) else list(vars(node))
+    odd = []
+    for name in names:
+        if name in modelled:
+            continue
+        value = getattr(node, name, None)
+        if name in _RECORDS_NEUTRAL and value == _RECORDS_NEUTRAL[name]:
+            continue
+        if name == "status" and getattr(value, "name", None) == "ACTIVE":
+            continue
+        odd.append(name)
+    return odd
+
+
 def _records_shape(records: Any) -> tuple[str, Any, Any] | None:
-    """(resource type, terminology, body site) of a Records object of a known kind, else None."""
-    known = {L.ConditionRecords: "Condition", L.ObservationRecords: "Observation", L.ProcedureRecords: "Procedure",
-             L.MedicationRecords: "MedicationRequest"}
-    resource_type = known.get(type(records))
-    if resource_type is None or getattr(records, "resource_type", None) != resource_type:
+    """(resource type, terminology, body site) of a Records object the shapes can model, else None."""
+    known = _KNOWN_RECORDS.get(type(records).__name__)
+    if known is None or type(records).__module__ != L.__name__ or _unmodelled_fields(records, _RECORDS_FIELDS):
+        return None
+    resource_type, spellings = known
+    if getattr(records, "resource_type", None) not in spellings:
         return None
     term = getattr(records, "terminology", None)
     site = getattr(records, "body_site", None)
@@ -88,6 +116,8 @@ def _records_shape(records: Any) -> tuple[str, Any, Any] | None:
 
 
 def _exists(node: Any) -> Leaf | Opaque:
+    if _unmodelled_fields(node, {"records"}) and not _is_taking(node):
+        return Opaque(type(node).__name__, "a kind of existence the analysis does not model")
     shape = _records_shape(node.records)
     if shape is None:
         return Opaque(f"Exists({type(node.records).__name__})", "records of a kind the analysis does not know")
@@ -96,11 +126,17 @@ def _exists(node: Any) -> Leaf | Opaque:
     return Leaf("Exists", (resource_type, term_key(term)), label, node, (site,))
 
 
+def _is_taking(node: Any) -> bool:
+    """Medication use 'taking now' (no duration) reads as: an active order exists."""
+    return getattr(node, "kind", None) == "taking" and getattr(node, "duration", None) is None and \
+        not _unmodelled_fields(node, {"records", "kind", "duration"})
+
+
 def _timed(kind: str, resource_type: str) -> Callable[[Any], Leaf | Opaque]:
     def make(node: Any) -> Leaf | Opaque:
         shape = _records_shape(node.records)
         duration = getattr(node, "duration", None)
-        if shape is None or shape[0] != resource_type or not isinstance(duration, Duration) \
+        if _unmodelled_fields(node, {"records", "duration"}) or shape is None or shape[0] != resource_type or not isinstance(duration, Duration) \
                 or duration.unit not in _UNITS:
             return Opaque(kind, "records or duration of a kind the analysis does not know")
         _, term, site = shape
@@ -112,11 +148,12 @@ def _timed(kind: str, resource_type: str) -> Callable[[Any], Leaf | Opaque]:
 
 def _compare(node: Any) -> Leaf | Opaque:
     left, op, right = node.left, node.op, node.right
-    if op not in _OPS:
+    if op not in _OPS or _unmodelled_fields(node, {"left", "op", "right"}):
         return Opaque("Compare", f"comparator {op!r}")
-    if type(left) is L.AgeInYears and isinstance(right, int) and not isinstance(right, bool):
+    if type(left) is L.AgeInYears and getattr(left, "unit", "years") == "years" and isinstance(right, int) \
+            and not isinstance(right, bool):
         return Leaf("Age", ("Age",), f"age {op} {right}", node, (op, right))
-    if type(left) is L.LatestValue and isinstance(right, Quantity):
+    if type(left) is L.LatestValue and isinstance(right, Quantity) and not _unmodelled_fields(left, {"records"}):
         shape = _records_shape(left.records)
         if shape is None or shape[0] != "Observation":
             return Opaque("Compare", "observation records of a kind the analysis does not know")
@@ -134,6 +171,8 @@ REGISTRY: dict[type, Callable[[Any], Leaf | Opaque]] = {
     L.PerformedWithin: _timed("PerformedWithin", "Procedure"),
     L.Compare: _compare,
 }
+if hasattr(L, "MedicationUse"):  # the builder's medication use ("taking" is modelled, other kinds are not)
+    REGISTRY[L.MedicationUse] = _exists
 
 
 def leaf_for(node: Any) -> Leaf | Opaque:

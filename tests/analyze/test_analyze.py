@@ -190,3 +190,18 @@ def test_build_runs_the_engine_free_part(planted: BuiltGuideline, session_transl
     warnings = build_warnings(planted.resolved)
     assert [(d.code, d.severity.value) for d in warnings] == [("ANALYZE010", "warning")]
     assert build_warnings(_built(CLEAN, session_translator).resolved) == []
+
+
+def test_records_with_a_filter_the_shapes_do_not_model_are_not_analysable() -> None:
+    """A records filter added to the builder (a window, say) must not be read as the unfiltered records."""
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True, eq=False)
+    class WindowedConditionRecords(L.ConditionRecords):
+        window: object = weeks(2)
+
+    plain = L.conditions(SNOMED("1", "fracture"))
+    assert not isinstance(leaf_for(plain.exists()), Opaque)
+    windowed = WindowedConditionRecords("Condition", plain.terminology)
+    assert isinstance(leaf_for(L.Exists(windowed)), Opaque)
+    assert isinstance(leaf_for(L.OnsetWithin(windowed, weeks(4))), Opaque)

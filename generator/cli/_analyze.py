@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -64,7 +65,9 @@ def analyze_command(guideline: str | None, definitions_dir: Path, output_dir: Pa
     analyses = []
     try:
         with Engine() as engine:
-            for item in built:
+            for index, item in enumerate(built, 1):
+                if sys.stderr.isatty():  # progress on long work, only on a terminal
+                    click.echo(f"analysing {item.id} ({index}/{len(built)})", err=True)
                 analyses.append(analyze_built(item, engine, with_coverage=not no_coverage))
     except EngineError as exc:
         raise ApplyError("APPLY042", str(exc).splitlines()[0], exit_code=2) from exc

@@ -34,7 +34,7 @@ BUMP_RULES = {
     "removed": MAJOR, "direction": MAJOR, "activity-removed": MAJOR, "activity-code": MAJOR, "behaviour": MAJOR,
     "added": MINOR, "strength": MINOR, "certainty": MINOR, "applicability": MINOR, "activity-added": MINOR,
     "dose": MINOR, "timing": MINOR, "priority": MINOR, "value-set": MINOR,
-    "sources": PATCH, "metadata": PATCH, "activity-text": PATCH,
+    "sources": PATCH, "metadata": PATCH, "activity-text": PATCH, "strategy": MINOR,
 }
 
 _GRADE = {"strength": CQF_STRENGTH_OF_RECOMMENDATION, "direction": CPG_DIRECTION_OF_RECOMMENDATION,
@@ -271,6 +271,26 @@ def _compare_rec(rid: str, old: _Rec, new: _Rec) -> list[Change]:
     return changes
 
 
+def _plans(version: Version) -> dict[str, dict[str, Any]]:
+    """Pathway and strategy PlanDefinitions (everything but recommendations), metadata only, by id."""
+    v = version.guideline_version
+    return {str(pd.get("id")): _unversioned({k: val for k, val in pd.items() if k not in _NOT_METADATA}, v)
+            for pd in version.resources
+            if pd.get("resourceType") == "PlanDefinition" and _plan_type(pd) != "eca-rule"}
+
+
+def _plan_changes(old: Version, new: Version) -> list[Change]:
+    """The pathway's and strategies' own changes: strategies added or removed, their text and metadata."""
+    before, after = _plans(old), _plans(new)
+    changes = [Change("strategy", f"plan {pid} removed") for pid in before if pid not in after]
+    changes += [Change("strategy", f"plan {pid} added") for pid in after if pid not in before]
+    for pid in [p for p in before if p in after]:
+        fields = sorted(k for k in {*before[pid], *after[pid]} if before[pid].get(k) != after[pid].get(k))
+        if fields:
+            changes.append(Change("metadata", f"plan {pid}: {', '.join(fields)} changed"))
+    return changes
+
+
 def diff_versions(old: Version, new: Version, *, engine: Any | None = None) -> Diff:
     """Compare two versions; with an `engine`, also run every scenario of either version on both."""
     diff = Diff(old.label, new.label, old.guideline_version, new.guideline_version)
@@ -284,6 +304,7 @@ def diff_versions(old: Version, new: Version, *, engine: Any | None = None) -> D
             changes = _compare_rec(rid, before[rid], after[rid])
             if changes:
                 diff.recommendations.append(RecommendationChanges(rid, "changed", changes))
+    diff.guideline = _plan_changes(old, new)
     vs_old, vs_new = _value_sets(old), _value_sets(new)
     for url in sorted({*vs_old, *vs_new}):
         a, b = vs_old.get(url), vs_new.get(url)

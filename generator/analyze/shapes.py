@@ -264,8 +264,12 @@ def _site_matches(required: Any, site: Any) -> bool:
     return any((c.system, c.code) == (code.system, code.code) for c in term_codes(required))
 
 
-def _record_values(leaves: Sequence[Leaf], now: dt.datetime, moment: dt.datetime, site: Any) -> tuple[bool, ...]:
-    """Values of the (existential) leaves for ONE record with this onset/performed moment and body site."""
+def _record_values(leaves: Sequence[Leaf], now: dt.datetime, moment: dt.datetime | None,
+                   site: Any) -> tuple[bool, ...]:
+    """Values of the (existential) leaves for ONE record with this onset/performed moment and body site.
+
+    A record without a date (None) exists but is within / before nothing: the engine's date is null.
+    """
     values = []
     for leaf in leaves:
         required = leaf.params[0]
@@ -273,6 +277,8 @@ def _record_values(leaves: Sequence[Leaf], now: dt.datetime, moment: dt.datetime
             values.append(False)
         elif leaf.kind == "Exists":
             values.append(True)
+        elif moment is None:
+            values.append(False)
         elif leaf.kind in ("OnsetWithin", "PerformedWithin"):
             values.append(subtract(now, leaf.params[1]) <= moment <= now)
         elif leaf.kind == "OnsetBefore":
@@ -290,7 +296,8 @@ def _record_choices(subject: Subject, now: dt.datetime) -> list[Choice]:
                                                                for s in sites if s is not None):
             sites.append(leaf.params[0])
     singles: list[tuple[tuple[bool, ...], tuple[Any, ...]]] = []
-    for moment in _moments(now, durations):
+    moments: list[dt.datetime | None] = [*_moments(now, durations), None]  # undated records last
+    for moment in moments:
         for site in sites:
             singles.append((_record_values(subject.leaves, now, moment, site), ((moment, site),)))
     # Sets of records: the leaves are existential, so a set's values are the OR of its records' values.
@@ -326,10 +333,11 @@ def _observation_choices(subject: Subject) -> list[Choice]:
     else:
         candidates.append(1.0)
     found: dict[tuple[bool, ...], tuple[Any, ...]] = {tuple(False for _ in subject.leaves): ()}
-    for value in candidates:
-        values = tuple(True if leaf.kind == "Exists" else _OPS[leaf.params[0]](value, float(leaf.params[1].value))
+    for value in [*candidates, None]:  # None: an observation without a value (every comparison false)
+        values = tuple(True if leaf.kind == "Exists" else
+                       value is not None and _OPS[leaf.params[0]](value, float(leaf.params[1].value))
                        for leaf in subject.leaves)
-        found.setdefault(values, (_number(value),))
+        found.setdefault(values, (None if value is None else _number(value),))
     return [Choice(values, state) for values, state in found.items()]
 
 

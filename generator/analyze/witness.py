@@ -85,15 +85,20 @@ def _record(subject: Subject, code: Code, record: Any, rid: str, patient_id: str
             "resourceType": "Condition", "id": rid,
             "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]},
             "verificationStatus": {"coding": [{"system": CONDITION_VERIFICATION, "code": "confirmed"}]},
-            "code": concept, "subject": subject_ref, "onsetDateTime": fhir_instant(moment),
+            "code": concept, "subject": subject_ref,
         }
+        if moment is not None:
+            condition["onsetDateTime"] = fhir_instant(moment)
         if site is not None:
             condition["bodySite"] = [{"coding": [_coding(term_codes(site)[0])]}]
         return condition
     if subject.resource_type == "Procedure":
         moment, _ = record
-        return {"resourceType": "Procedure", "id": rid, "status": "completed", "code": concept,
-                "subject": subject_ref, "performedDateTime": fhir_instant(moment)}
+        procedure = {"resourceType": "Procedure", "id": rid, "status": "completed", "code": concept,
+                     "subject": subject_ref}
+        if moment is not None:
+            procedure["performedDateTime"] = fhir_instant(moment)
+        return procedure
     if subject.resource_type == "MedicationRequest":
         return {"resourceType": "MedicationRequest", "id": rid, "status": "active", "intent": "order",
                 "medicationCodeableConcept": concept, "subject": subject_ref}
@@ -103,7 +108,7 @@ def _record(subject: Subject, code: Code, record: Any, rid: str, patient_id: str
         "effectiveDateTime": fhir_instant(dt.datetime.combine(now.date() - dt.timedelta(days=1), dt.time(12),
                                                               dt.timezone.utc)),
     }
-    if subject.unit is not None:
+    if subject.unit is not None and value is not None:
         observation["valueQuantity"] = {"value": value, "unit": subject.unit, "system": UCUM, "code": subject.unit}
     return observation
 

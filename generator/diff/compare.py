@@ -155,6 +155,20 @@ def _cql_defines(resources: list[dict[str, Any]]) -> dict[str, str]:
     return defines
 
 
+def _cql_value_sets(resources: list[dict[str, Any]]) -> dict[str, str]:
+    """valueset name -> url, from the `valueset "Name": 'url'` declarations of every CQL library."""
+    found: dict[str, str] = {}
+    for library in resources:
+        if library.get("resourceType") != "Library":
+            continue
+        for content in library.get("content") or []:
+            if str(content.get("contentType", "")).startswith("text/cql") and "data" in content:
+                text = base64.b64decode(content["data"]).decode("utf-8", "replace")
+                for match in re.finditer(r"""^valueset\s+"((?:[^"\\]|\\.)*)"\s*:\s*'([^']*)'""", text, re.M):
+                    found[match.group(1)] = match.group(2).split("|")[0]
+    return found
+
+
 def _closure(name: str, defines: dict[str, str]) -> dict[str, str]:
     """The define and every define it uses (by quoted name), transitively."""
     seen: dict[str, str] = {}
@@ -173,6 +187,7 @@ class _Rec:
     resource: dict[str, Any]
     grade: dict[str, Any]
     applicability: dict[str, str]
+    value_sets: set[str]  # urls of the value sets its applicability retrieves by
     activities: dict[str, dict[str, Any]]
     sources: Any
     metadata: dict[str, Any]
@@ -183,6 +198,7 @@ def _recommendations(version: Version) -> dict[str, _Rec]:
     v = version.guideline_version
     by_url = {r.get("url"): r for r in resources if r.get("url")}
     defines = _cql_defines(resources)
+    value_set_names = _cql_value_sets(resources)
     recs: dict[str, _Rec] = {}
     for pd in resources:
         if pd.get("resourceType") != "PlanDefinition" or _plan_type(pd) != "eca-rule":
@@ -210,7 +226,9 @@ def _recommendations(version: Version) -> dict[str, _Rec]:
                     activities[ad.get("id") or canonical] = _unversioned(
                         {k: val for k, val in ad.items() if k not in ("text", "meta", "version", "date")}, v)
         metadata = _unversioned({k: val for k, val in pd.items() if k not in _NOT_METADATA}, v)
-        recs[str(pd.get("id"))] = _Rec(pd, grade, applicability, activities,
+        used = {value_set_names[name] for body in applicability.values()
+                for name in re.findall(r'"((?:[^"\\]|\\.)*)"', body) if name in value_set_names}
+        recs[str(pd.get("id"))] = _Rec(pd, grade, applicability, used, activities,
                                        _unversioned([pd.get("relatedArtifact"), documentation], v), metadata)
     return recs
 
@@ -318,6 +336,7 @@ def diff_versions(old: Version, new: Version, *, engine: Any | None = None) -> D
             diff.value_sets.append(Change("value-set", f"value set {url}: " + "; ".join(
                 part for part in (f"added {plus}" if plus else "", f"removed {minus}" if minus else "") if part),
                 sorted(a), sorted(b)))
+    _attribute_value_sets(diff, after, vs_old, vs_new)
     if engine is not None:
         from generator.diff.behaviour import behaviour_changes
 
@@ -330,6 +349,21 @@ def diff_versions(old: Version, new: Version, *, engine: Any | None = None) -> D
                 entry.changes.append(change)
         diff.behaviour_checked = True
     return diff
+
+
+def _attribute_value_sets(diff: Diff, recs: dict[str, _Rec], vs_old: dict[str, set[tuple[str, str]]],
+                          vs_new: dict[str, set[tuple[str, str]]]) -> None:
+    """List a changed value set under every (kept) recommendation whose applicability retrieves by it."""
+    changed = {url for url in {*vs_old, *vs_new} if url in vs_old and url in vs_new and vs_old[url] != vs_new[url]}
+    for rid, rec in recs.items():
+        for url in sorted(rec.value_sets & changed):
+            entry = next((r for r in diff.recommendations if r.id == rid), None)
+            if entry is None:
+                entry = RecommendationChanges(rid, "changed")
+                diff.recommendations.append(entry)
+            if entry.status == "changed":
+                entry.changes.append(Change("value-set", f"its applicability uses value set {url}, whose contents "
+                                            "changed"))
 
 
 def changes_since(old: Version, new: Version, *, engine: Any | None = None) -> Diff:

@@ -21,7 +21,7 @@ from generator.compile import BuiltGuideline, compile_definitions
 from generator.cql.translator import Translator
 from generator.model import logic as L
 from generator.model import months, weeks
-from generator.model.terminology import SNOMED
+from generator.model.terminology import SNOMED, Quantity
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -205,3 +205,24 @@ def test_records_with_a_filter_the_shapes_do_not_model_are_not_analysable() -> N
     windowed = WindowedConditionRecords("Condition", plain.terminology)
     assert isinstance(leaf_for(L.Exists(windowed)), Opaque)
     assert isinstance(leaf_for(L.OnsetWithin(windowed, weeks(4))), Opaque)
+
+
+def test_undated_records_and_valueless_observations_are_patients_too() -> None:
+    """A Condition without onset exists but is neither within nor before: never claim that impossible."""
+    fracture = L.conditions(SNOMED("1", "fracture"))
+    leaves = [leaf_for(fracture.exists()), leaf_for(fracture.onset_within(weeks(4))),
+              leaf_for(fracture.onset_before(weeks(4)))]
+    now = dt.datetime(2026, 3, 31, 23, 59, 59, 999000, tzinfo=dt.timezone.utc)
+    subjects = build_subjects(leaves, now)
+    search = Search(subjects)
+    exists, within, before = leaves
+    from generator.analyze.formula import Not
+
+    assert search.satisfiable(And((exists, Not(within), Not(before)))) is True  # type: ignore[arg-type]
+    assert search.satisfiable(And((Not(exists), within))) is False  # type: ignore[arg-type]
+    crcl = L.observations(SNOMED("2", "crcl"))
+    obs = [leaf_for(crcl.exists()), leaf_for(crcl.latest_value() < Quantity(30, "mL/min")),
+           leaf_for(crcl.latest_value() >= Quantity(30, "mL/min"))]
+    search = Search(build_subjects(obs, now))
+    assert search.satisfiable(And((obs[0], Not(obs[1]), Not(obs[2])))) is True  # type: ignore[arg-type]
+    assert search.satisfiable(And((obs[1], obs[2]))) is False  # type: ignore[arg-type]

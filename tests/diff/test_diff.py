@@ -51,9 +51,10 @@ def test_each_planted_change_is_reported_with_its_bump(diff: Diff) -> None:
                       "education": "changed", "brace": "changed"}
     assert _kinds(diff, "added-rec") == {"added": "minor"}
     assert _kinds(diff, "removed-rec") == {"removed": "major"}
-    assert _kinds(diff, "education") == {"strength": "minor"}
-    assert _kinds(diff, "calcitonin") == {"dose": "minor"}
-    assert _kinds(diff, "brace") == {"applicability": "minor", "behaviour": "major"}
+    # The fracture value set gained a code: listed under every recommendation whose applicability uses it.
+    assert _kinds(diff, "education") == {"strength": "minor", "value-set": "minor"}
+    assert _kinds(diff, "calcitonin") == {"dose": "minor", "value-set": "minor"}
+    assert _kinds(diff, "brace") == {"applicability": "minor", "value-set": "minor", "behaviour": "major"}
     behaviour = next(c for r in diff.recommendations if r.id == "brace" for c in r.changes if c.kind == "behaviour")
     assert "acute-child (no longer applies)" in behaviour.detail
     assert [c.detail for c in diff.value_sets] == [

@@ -226,3 +226,22 @@ def test_undated_records_and_valueless_observations_are_patients_too() -> None:
     search = Search(build_subjects(obs, now))
     assert search.satisfiable(And((obs[0], Not(obs[1]), Not(obs[2])))) is True  # type: ignore[arg-type]
     assert search.satisfiable(And((obs[1], obs[2]))) is False  # type: ignore[arg-type]
+
+
+def test_scenario_line_is_adopted_by_cpg_test(planted: BuiltGuideline, planted_analysis: Analysis,
+                                              tmp_path: Path, engine: Engine) -> None:
+    """The printed `Scenario(...)` line, pasted next to the copied bundle, passes `cpg test`'s check."""
+    from generator.analyze import write_witnesses
+    from generator.apply._scenarios import run_scenarios
+    from generator.model import ALL_OTHERS, Scenario
+
+    write_witnesses(planted_analysis, tmp_path / "w")
+    witness = planted_analysis.conflicts[0].witness
+    assert witness is not None and witness.file is not None
+    (tmp_path / "scenarios").mkdir()
+    Path(witness.file).replace(tmp_path / "scenarios" / Path(witness.file).name)
+    scenario = eval(witness.scenario, {"Scenario": Scenario, "ALL_OTHERS": ALL_OTHERS})  # noqa: S307 - our own line
+    scenario.expand([rr.id for rr in planted.resolved.recommendations])
+    applier = Applier(Artifacts.from_resources(planted.resources), engine)
+    [outcome] = run_scenarios("planted", [scenario], tmp_path, applier)
+    assert outcome.passed, outcome.detail

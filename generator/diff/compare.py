@@ -311,6 +311,11 @@ def _plan_changes(old: Version, new: Version) -> list[Change]:
 
 def diff_versions(old: Version, new: Version, *, engine: Any | None = None) -> Diff:
     """Compare two versions; with an `engine`, also run every scenario of either version on both."""
+    if old.pathway_url != new.pathway_url:
+        from generator.diagnostics import Diagnostic, GeneratorError
+
+        raise GeneratorError([Diagnostic("DIFF006", f"{old.label} and {new.label} are different guidelines (pathway "
+                                         f"{old.pathway_url} vs {new.pathway_url})")], exit_code=2)
     diff = Diff(old.label, new.label, old.guideline_version, new.guideline_version)
     before, after = _recommendations(old), _recommendations(new)
     for rid in [*before, *[r for r in after if r not in before]]:

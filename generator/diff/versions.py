@@ -31,6 +31,13 @@ class Version:
     test_cases: list[dict[str, Any]] = field(default_factory=list)
 
     @property
+    def pathway_url(self) -> str | None:
+        for resource in self.resources:
+            if resource.get("resourceType") == "PlanDefinition" and _plan_type(resource) == "clinical-protocol":
+                return resource.get("url")
+        return None
+
+    @property
     def guideline_version(self) -> str | None:
         for resource in self.resources:
             if resource.get("resourceType") == "PlanDefinition" and _plan_type(resource) == "clinical-protocol":
@@ -61,7 +68,11 @@ def load_version(spec: str, *, guideline: str | None = None, definitions: str = 
         resources = list(artifacts.resources)
         folder = path if path.is_dir() else output_dir / spec
         for test in sorted((folder / "tests").glob("*.json")) if folder.is_dir() else []:
-            resources.append(json.loads(test.read_text(encoding="utf-8")))
+            try:
+                resources.append(json.loads(test.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise GeneratorError([Diagnostic("DIFF005", f"cannot read test case {test}: {exc}")],
+                                     exit_code=2) from exc
         return _split(spec, resources)
     return _from_git(spec, guideline, definitions)
 

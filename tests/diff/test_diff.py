@@ -140,3 +140,16 @@ def test_cli_git_revisions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
                           check=True).stdout.count("\n") == 1  # the temporary worktree is gone
     unknown = _run("diff", "no-such-revision", "HEAD")
     assert unknown.exit_code == 2 and "DIFF001" in unknown.output  # type: ignore[attr-defined]
+
+
+def test_different_guidelines_are_refused(versions: tuple[Version, Version]) -> None:
+    from generator.diagnostics import GeneratorError
+
+    old, _ = versions
+    other = copy.deepcopy(old.resources)
+    for resource in other:
+        if resource.get("url"):
+            resource["url"] = resource["url"].replace("/fhir/demo/", "/fhir/other/")
+    with pytest.raises(GeneratorError) as caught:
+        diff_versions(old, Version("other", other))
+    assert caught.value.diagnostics[0].code == "DIFF006" and caught.value.exit_code == 2

@@ -52,9 +52,10 @@ def exit_code_for(findings: list, fail_on: str) -> int:
 @click.option("--fail-on", "fail_on", type=click.Choice(FAIL_ON), default="conflict", show_default=True,
               help="Exit 1 on a conflict (default), on any warning, or never.")
 @click.option("--no-coverage", is_flag=True, help="Skip the coverage of the guideline's scenarios.")
+@click.option("--verbose", "-v", is_flag=True, help="Also list every overlap note (ANALYZE002) in text output.")
 @reports_errors
 def analyze_command(guideline: str | None, definitions_dir: Path, output_dir: Path | None, fmt: str, fail_on: str,
-                    no_coverage: bool) -> None:
+                    no_coverage: bool, verbose: bool) -> None:
     """Find conflicting, unreachable and always-on recommendations of GUIDELINE (default: all), each
     conflict proven by a generated patient on the CQL engine, and what the scenarios do not cover."""
     from generator.analyze import analyze_built, write_witnesses
@@ -95,12 +96,19 @@ def analyze_command(guideline: str | None, definitions_dir: Path, output_dir: Pa
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         for analysis in analyses:
+            hidden = 0
             for finding in analysis.findings:
+                if finding.code == "ANALYZE002" and not verbose:
+                    hidden += 1
+                    continue
                 click.echo(str(finding.diagnostic))
                 witness = finding.witness
                 if witness is not None and finding.severity is not Severity.INFO:
                     click.echo(f"  witness: {witness.file or '(use --output DIR to write it)'}")
                     click.echo(f"  keep it as a scenario: {witness.scenario}")
+            if hidden:
+                click.echo(f"{analysis.guideline}: {hidden} overlap note(s) (ANALYZE002: the same activity proposed "
+                           "by two recommendations for one patient, each with a witness); --verbose lists them")
             if analysis.coverage is not None:
                 click.echo(format_coverage(analysis.coverage))
         counts = _counts(findings)

@@ -245,3 +245,15 @@ def test_scenario_line_is_adopted_by_cpg_test(planted: BuiltGuideline, planted_a
     applier = Applier(Artifacts.from_resources(planted.resources), engine)
     [outcome] = run_scenarios("planted", [scenario], tmp_path, applier)
     assert outcome.passed, outcome.detail
+
+
+def test_cli_text_output() -> None:
+    result = CliRunner().invoke(main, ["analyze", "planted", "--definitions", str(PLANTED), "--no-coverage",
+                                       "--fail-on", "never"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("warning[ANALYZE010]") and "__init__.py:40" in lines[0]
+    assert any(line.startswith("error[ANALYZE001]") for line in lines)
+    assert any(line.startswith("  keep it as a scenario: Scenario('analyze-bisphosphonate--no-risedronate'")
+               for line in lines)
+    assert lines[-1] == "1 conflict(s), 1 error(s), 1 warning(s), 1 note(s)"

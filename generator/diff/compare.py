@@ -76,12 +76,12 @@ class Diff:
     new_version: str | None
     recommendations: list[RecommendationChanges] = field(default_factory=list)
     value_sets: list[Change] = field(default_factory=list)
-    guideline: list[Change] = field(default_factory=list)
+    plans: list[Change] = field(default_factory=list)  # the pathway and strategies themselves
     behaviour_checked: bool = False
 
     @property
     def all_changes(self) -> list[Change]:
-        return [c for r in self.recommendations for c in r.changes] + self.value_sets + self.guideline
+        return [c for r in self.recommendations for c in r.changes] + self.value_sets + self.plans
 
     @property
     def bump(self) -> str:
@@ -94,7 +94,7 @@ class Diff:
         out = []
         for rec in self.recommendations:
             out += [f"{rec.id}: {c.detail}" for c in rec.changes if c.bump == wanted]
-        out += [c.detail for c in self.value_sets + self.guideline if c.bump == wanted]
+        out += [c.detail for c in self.value_sets + self.plans if c.bump == wanted]
         return out
 
     @property
@@ -327,7 +327,7 @@ def diff_versions(old: Version, new: Version, *, engine: Any | None = None) -> D
             changes = _compare_rec(rid, before[rid], after[rid])
             if changes:
                 diff.recommendations.append(RecommendationChanges(rid, "changed", changes))
-    diff.guideline = _plan_changes(old, new)
+    diff.plans = _plan_changes(old, new)
     vs_old, vs_new = _value_sets(old), _value_sets(new)
     for url in sorted({*vs_old, *vs_new}):
         a, b = vs_old.get(url), vs_new.get(url)
@@ -371,6 +371,11 @@ def _attribute_value_sets(diff: Diff, recs: dict[str, _Rec], vs_old: dict[str, s
                                             "changed"))
 
 
-def changes_since(old: Version, new: Version, *, engine: Any | None = None) -> Diff:
-    """What the site's "Changes since <version>" section lists: `diff_versions` under the name it is used by."""
-    return diff_versions(old, new, engine=engine)
+def changes_since(old: Version | str, new: Version | str, *, engine: Any | None = None) -> Diff:
+    """What a site's "Changes since <version>" section lists: `diff_versions`, with either side also given
+    as anything `cpg diff` accepts (built folder, package, git revision)."""
+    from generator.diff.versions import load_version
+
+    before = old if isinstance(old, Version) else load_version(old)
+    after = new if isinstance(new, Version) else load_version(new)
+    return diff_versions(before, after, engine=engine)

@@ -27,9 +27,9 @@ def as_text(diff: Diff) -> str:
     if diff.value_sets:
         lines.append("value sets:")
         lines += [f"  {c.detail}" for c in diff.value_sets]
-    if diff.guideline:
+    if diff.plans:
         lines.append("pathway and strategies:")
-        lines += [f"  [{c.kind}] {c.detail}" for c in diff.guideline]
+        lines += [f"  [{c.kind}] {c.detail}" for c in diff.plans]
     if not diff.all_changes:
         lines.append("no changes")
     lines.append(f"proposed version bump: {diff.bump}" + (f" because {'; '.join(diff.reasons)}" if diff.reasons else ""))
@@ -63,8 +63,8 @@ def as_markdown(diff: Diff) -> str:
                 lines.append(f"- `{rec.id}`")
     if diff.value_sets:
         lines += ["", "### Value sets", "", *[f"- {c.detail}" for c in diff.value_sets]]
-    if diff.guideline:
-        lines += ["", "### Pathway and strategies", "", *[f"- {c.detail} ({c.kind})" for c in diff.guideline]]
+    if diff.plans:
+        lines += ["", "### Pathway and strategies", "", *[f"- {c.detail} ({c.kind})" for c in diff.plans]]
     return "\n".join(lines) + "\n"
 
 
@@ -79,5 +79,5 @@ def as_json(diff: Diff) -> dict[str, Any]:
                              "changes": [{"kind": c.kind, "bump": c.bump, "detail": c.detail} for c in r.changes]}
                             for r in diff.recommendations],
         "valueSets": [{"kind": c.kind, "bump": c.bump, "detail": c.detail} for c in diff.value_sets],
-        "plans": [{"kind": c.kind, "bump": c.bump, "detail": c.detail} for c in diff.guideline],
+        "plans": [{"kind": c.kind, "bump": c.bump, "detail": c.detail} for c in diff.plans],
     }

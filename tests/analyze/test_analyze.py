@@ -114,8 +114,10 @@ def test_time_ordering_is_respected() -> None:
     assert (True, True, True) in combos  # two fractures: one recent, one old
     assert (False, True, False) in combos  # 1-3 months old
     # A month back from 31 March is 28/29 February (CQL calendar arithmetic), not 3 March.
-    feb = [c for c in subject.choices if c.values == (False, False, True)]
-    assert feb
+    from generator.analyze.shapes import subtract
+
+    assert subtract(now, months(1)).date() == dt.date(2026, 2, 28)
+    assert subtract(now, weeks(4)).date() == dt.date(2026, 3, 3)
 
 
 def test_unknown_node_kind_is_not_analysable(planted: BuiltGuideline) -> None:

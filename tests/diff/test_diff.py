@@ -81,7 +81,7 @@ def test_bumps_for_single_changes(versions: tuple[Version, Version]) -> None:
     pathway = next(r for r in described if r["resourceType"] == "PlanDefinition" and r["id"] == "demo")
     pathway["description"] = "Reworded."
     result = diff_versions(old, Version("described", described))
-    assert result.bump == "patch" and [c.detail for c in result.guideline] == ["plan demo: description changed"]
+    assert result.bump == "patch" and [c.detail for c in result.plans] == ["plan demo: description changed"]
     # Direction reversed: major.
     reversed_ = copy.deepcopy(old.resources)
     pd = next(r for r in reversed_ if r["resourceType"] == "PlanDefinition" and r["id"] == "education")

@@ -1,9 +1,9 @@
 """The static part of `cpg analyze`: conflicts (candidates), unreachable and always-on recommendations.
 
 Pure Python over the resolved model: applicability becomes formulas over data-shape leaves
-(`formula`, `shapes`); the search answers "can one patient make these hold?". Conflict candidates
-found here are only *candidates*: `confirm` (in `run`) proves each on the real engine with a
-generated witness patient, and only confirmed ones are reported.
+(`formula`, `shapes`); the search answers "can one patient make these hold?". Conflicts found here
+are only *candidates*: `analyze_built` (generator/analyze/__init__.py) proves each on the real
+engine with a generated witness patient, and only confirmed ones are reported.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from generator.model.activities import Communication
 from generator.model.recommendation import Direction
 from generator.resolve import ResolvedGuideline, ResolvedRecommendation
 
-__all__ = ["Candidate", "GuidelineModel", "analyse_statically", "evaluation_moment", "build_warnings"]
+__all__ = ["Candidate", "GuidelineModel", "analyse_statically", "build_warnings", "candidates", "evaluation_moment"]
 
 
 def evaluation_moment(date: str) -> dt.datetime:

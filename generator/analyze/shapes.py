@@ -136,8 +136,8 @@ def _timed(kind: str, resource_type: str) -> Callable[[Any], Leaf | Opaque]:
     def make(node: Any) -> Leaf | Opaque:
         shape = _records_shape(node.records)
         duration = getattr(node, "duration", None)
-        if _unmodelled_fields(node, {"records", "duration"}) or shape is None or shape[0] != resource_type or not isinstance(duration, Duration) \
-                or duration.unit not in _UNITS:
+        if _unmodelled_fields(node, {"records", "duration"}) or shape is None or shape[0] != resource_type \
+                or not isinstance(duration, Duration) or duration.unit not in _UNITS:
             return Opaque(kind, "records or duration of a kind the analysis does not know")
         _, term, site = shape
         words = {"OnsetWithin": "onset within", "OnsetBefore": "onset before", "PerformedWithin": "performed within"}

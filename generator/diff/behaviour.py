@@ -43,6 +43,7 @@ def behaviour_changes(old: Version, new: Version, engine: Engine) -> list[tuple[
         except ApplyError:
             continue  # a scenario the other version cannot evaluate shows up as a structural change
         for rid in sorted(before ^ after):
-            flips.setdefault(rid, []).append(f"{sid.removeprefix('test-')} ({'now applies' if rid in after else 'no longer applies'})")
+            effect = "now applies" if rid in after else "no longer applies"
+            flips.setdefault(rid, []).append(f"{sid.removeprefix('test-')} ({effect})")
     return [(rid, Change("behaviour", "result changes on scenario(s): " + ", ".join(items), None, items))
             for rid, items in flips.items()]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -32,8 +33,21 @@ def diff_command(old: str, new: str, guideline: str | None, definitions: str, ou
     from generator.diff import diff_versions, load_version
     from generator.diff.report import as_json, as_markdown, as_text
 
-    before = load_version(old, guideline=guideline, definitions=definitions, output_dir=output_dir)
-    after = load_version(new, guideline=guideline, definitions=definitions, output_dir=output_dir)
+    from generator.diff.versions import is_built
+
+    with contextlib.ExitStack() as stack:
+        translator = None
+        if not (is_built(old, output_dir) and is_built(new, output_dir)):  # one translator builds both revisions
+            from generator.cql.translator import Translator, TranslatorError
+            from generator.diagnostics import Diagnostic, GeneratorError
+
+            try:
+                translator = stack.enter_context(Translator())
+            except TranslatorError as exc:
+                raise GeneratorError([Diagnostic("DIFF007", f"cannot build a git revision: {exc}")],
+                                     exit_code=2) from exc
+        before, after = (load_version(side, guideline=guideline, definitions=definitions, output_dir=output_dir,
+                                      translator=translator) for side in (old, new))
     if no_behaviour:
         diff = diff_versions(before, after)
     else:

@@ -19,7 +19,7 @@ from typing import Any
 from generator.apply import ApplyError, load_artifacts
 from generator.diagnostics import Diagnostic, GeneratorError
 
-__all__ = ["Version", "load_version", "is_test_case"]
+__all__ = ["Version", "load_version", "is_built", "is_test_case"]
 
 
 @dataclass
@@ -59,11 +59,19 @@ def _split(label: str, resources: list[dict[str, Any]]) -> Version:
     return Version(label, [r for r in resources if not is_test_case(r)], tests)
 
 
+def is_built(spec: str, output_dir: Path = Path("output")) -> bool:
+    """Whether `spec` names built artifacts (a path, or a guideline id under `output_dir`) rather than a revision."""
+    return Path(spec).exists() or (output_dir / spec).is_dir()
+
+
 def load_version(spec: str, *, guideline: str | None = None, definitions: str = "definitions",
-                 output_dir: Path = Path("output")) -> Version:
-    """A built folder, a package/bundle file, a guideline id under `output_dir`, or a git revision."""
+                 output_dir: Path = Path("output"), translator: Any = None) -> Version:
+    """A built folder, a package/bundle file, a guideline id under `output_dir`, or a git revision.
+
+    `translator`: a running Translator to build git revisions with (one for both sides of a diff).
+    """
     path = Path(spec)
-    if path.exists() or (output_dir / spec).is_dir():
+    if is_built(spec, output_dir):
         artifacts = load_artifacts(spec, output_dir)
         resources = list(artifacts.resources)
         folder = path if path.is_dir() else output_dir / spec
@@ -74,7 +82,7 @@ def load_version(spec: str, *, guideline: str | None = None, definitions: str = 
                 raise GeneratorError([Diagnostic("DIFF005", f"cannot read test case {test}: {exc}")],
                                      exit_code=2) from exc
         return _split(spec, resources)
-    return _from_git(spec, guideline, definitions)
+    return _from_git(spec, guideline, definitions, translator)
 
 
 def _git(*args: str, cwd: Path | None = None) -> str:
@@ -98,7 +106,7 @@ def _worktree(revision: str) -> Iterator[Path]:
             _git("worktree", "remove", "--force", str(where), cwd=root)
 
 
-def _from_git(revision: str, guideline: str | None, definitions: str) -> Version:
+def _from_git(revision: str, guideline: str | None, definitions: str, translator: Any) -> Version:
     from generator.apply.testcases import test_case_libraries
     from generator.compile import compile_definitions
 
@@ -108,7 +116,7 @@ def _from_git(revision: str, guideline: str | None, definitions: str) -> Version
         raise GeneratorError([Diagnostic("DIFF001", f"'{revision}' is neither a built folder, a package, a "
                                          "guideline id under output/ nor a git revision")], exit_code=2) from None
     with _worktree(revision) as tree:
-        result = compile_definitions(tree / definitions, validate=False)
+        result = compile_definitions(tree / definitions, translator=translator, validate=False)
         if not result.ok:
             raise GeneratorError([Diagnostic("DIFF003", f"the definitions at {revision} do not build: "
                                              + "; ".join(str(d) for d in result.diagnostics[:3]))], exit_code=2)

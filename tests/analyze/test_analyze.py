@@ -57,7 +57,7 @@ def _codes(analysis: Analysis, code: str) -> list:
 
 
 def test_vcf_risedronate_conflict_has_a_witness_that_apply_confirms(session_translator: Translator,
-                                                                   engine: Engine) -> None:
+                                                                   engine: Engine, tmp_path: Path) -> None:
     result = compile_definitions(ROOT / "definitions", translator=session_translator, validate=False)
     assert result.ok
     built = next(g for g in result.guidelines if g.id == VCF_ID)
@@ -72,6 +72,14 @@ def test_vcf_risedronate_conflict_has_a_witness_that_apply_confirms(session_tran
     assert witness is not None and witness.scenario and witness.scenario.startswith("Scenario(")
     applied = Applier(Artifacts.from_resources(built.resources), engine).apply(witness.bundle, witness.date)
     assert set(pair) <= set(applied.applicable)
+    # And literally `cpg apply` on the committed build, with the witness written to a file.
+    if (ROOT / "output" / VCF_ID).is_dir():
+        patient = tmp_path / "witness.json"
+        patient.write_text(json.dumps(witness.bundle))
+        result = CliRunner().invoke(main, ["apply", VCF_ID, "--output", str(ROOT / "output"), "--patient",
+                                           str(patient), "--date", witness.date], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        assert all(rec in result.stderr for rec in pair)
     # Nothing unconfirmed is reported as a conflict or an overlap.
     for f in analysis.findings:
         if f.code in ("ANALYZE001", "ANALYZE002"):

@@ -267,3 +267,11 @@ def test_cli_text_output() -> None:
     assert any(line.startswith("  keep it as a scenario: Scenario('analyze-bisphosphonate--no-risedronate'")
                for line in lines)
     assert lines[-1] == "1 conflict(s), 1 error(s), 1 warning(s), 1 note(s)"
+
+
+def test_a_conflict_the_engine_refutes_is_not_reported(session_translator: Translator, engine: Engine) -> None:
+    analysis = analyze_built(_built(HERE / "definitions_unconfirmed", session_translator), engine,
+                             with_coverage=False)
+    assert analysis.conflicts == []
+    [note] = [f for f in analysis.findings if f.code == "ANALYZE003"]
+    assert note.recommendations == ["give", "withhold"] and "confirmed none" in note.message

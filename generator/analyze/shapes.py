@@ -254,18 +254,15 @@ class Subject:
         return next(i for i, candidate in enumerate(self.leaves) if candidate is leaf)
 
 
-def _site_matches(required: Any, site: Any) -> bool:
-    """A record carries the first code of its site terminology; does it fall in `required`?"""
+def _site_matches(required: Any, site: Code | None) -> bool:
+    """Does a record whose body site is coded `site` fall in the `required` site terminology?"""
     if required is None:
         return True
-    if site is None or not term_codes(site):
-        return False
-    code = term_codes(site)[0]
-    return any((c.system, c.code) == (code.system, code.code) for c in term_codes(required))
+    return site is not None and any((c.system, c.code) == (site.system, site.code) for c in term_codes(required))
 
 
 def _record_values(leaves: Sequence[Leaf], now: dt.datetime, moment: dt.datetime | None,
-                   site: Any) -> tuple[bool, ...]:
+                   site: Code | None) -> tuple[bool, ...]:
     """Values of the (existential) leaves for ONE record with this onset/performed moment and body site.
 
     A record without a date (None) exists but is within / before nothing: the engine's date is null.
@@ -290,11 +287,13 @@ def _record_values(leaves: Sequence[Leaf], now: dt.datetime, moment: dt.datetime
 
 def _record_choices(subject: Subject, now: dt.datetime) -> list[Choice]:
     durations = [leaf.params[1] for leaf in subject.leaves if leaf.kind != "Exists"]
-    sites: list[Any] = [None]
+    # One body-site code per distinct code of every site terminology the leaves ask for: overlapping site
+    # value sets then give every realisable match pattern (any other site code matches no leaf, like none).
+    sites: list[Code | None] = [None]
     for leaf in subject.leaves:
-        if leaf.params and leaf.params[0] is not None and all(term_key(leaf.params[0]) != term_key(s)
-                                                               for s in sites if s is not None):
-            sites.append(leaf.params[0])
+        for code in term_codes(leaf.params[0]) if leaf.params and leaf.params[0] is not None else []:
+            if all(s is None or (s.system, s.code) != (code.system, code.code) for s in sites):
+                sites.append(code)
     singles: list[tuple[tuple[bool, ...], tuple[Any, ...]]] = []
     moments: list[dt.datetime | None] = [*_moments(now, durations), None]  # undated records last
     for moment in moments:

@@ -90,7 +90,7 @@ def _record(subject: Subject, code: Code, record: Any, rid: str, patient_id: str
         if moment is not None:
             condition["onsetDateTime"] = fhir_instant(moment)
         if site is not None:
-            condition["bodySite"] = [{"coding": [_coding(term_codes(site)[0])]}]
+            condition["bodySite"] = [{"coding": [_coding(site)]}]
         return condition
     if subject.resource_type == "Procedure":
         moment, _ = record

@@ -275,3 +275,16 @@ def test_a_conflict_the_engine_refutes_is_not_reported(session_translator: Trans
     assert analysis.conflicts == []
     [note] = [f for f in analysis.findings if f.code == "ANALYZE003"]
     assert note.recommendations == ["give", "withhold"] and "confirmed none" in note.message
+
+
+def test_overlapping_body_site_sets_give_every_match_pattern() -> None:
+    """Sites {L3, L4} and {L4, L5}: a record at L3 only, L4 (both) and L5 only are all possible."""
+    from generator.model.terminology import ValueSet
+
+    l3, l4, l5 = SNOMED("3", "L3"), SNOMED("4", "L4"), SNOMED("5", "L5")
+    fracture = L.conditions(SNOMED("1", "fracture"))
+    low = leaf_for(fracture.with_body_site(ValueSet("a", "A", [l3, l4])).exists())
+    high = leaf_for(fracture.with_body_site(ValueSet("b", "B", [l4, l5])).exists())
+    now = dt.datetime(2026, 3, 31, 23, 59, 59, 999000, tzinfo=dt.timezone.utc)
+    [subject] = build_subjects([low, high], now).values()
+    assert {c.values for c in subject.choices} == {(False, False), (True, False), (False, True), (True, True)}

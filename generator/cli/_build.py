@@ -47,6 +47,7 @@ def build(definitions_dir: Path, output_dir: Path, check: bool, no_validate: boo
 
 def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool,
            translator: TranslatorPool | CachedTranslator) -> None:
+    from generator.analyze.analysis import build_warnings
     from generator.compile import compile_each
     from generator.write import StagedOutput, stale_files
 
@@ -55,6 +56,7 @@ def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool,
     with StagedOutput(output_dir) as staged, _ScenarioRunner() as scenarios:
         # Each guideline is written (or compared) as soon as it is checked, then let go.
         for built in compile_each(definitions_dir, bag, translator=translator, validate=validate):
+            bag.extend(build_warnings(built.resolved))  # `cpg analyze`'s engine-free part: unreachable recommendations
             outcomes = scenarios.run(built, bag)
             if check:
                 stale[built.id] = stale_files(built, output_dir, scenario_outcomes=outcomes)

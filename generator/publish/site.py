@@ -234,9 +234,19 @@ def scenario_view(built: HasLogic, outcome: ScenarioOutcome, titles: dict[str, s
     }
 
 
-def site_files(built: HasLogic, resources: list[dict[str, Any]],
-               outcomes: list[ScenarioOutcome]) -> dict[str, bytes]:
-    """site/index.html and site/style.css."""
+def changes_view(changes: dict[str, Any] | None, titles: dict[str, str]) -> dict[str, Any] | None:
+    """`cpg diff`'s JSON as the "Changes since" section reads it (recommendations titled and linked)."""
+    if changes is None:
+        return None
+    recommendations = [{**r, "title": titles.get(r["id"], r["id"]),
+                        "anchor": rec_anchor(r["id"]) if r["status"] != "removed" else None}
+                       for r in changes.get("recommendations", [])]
+    return {**changes, "recommendations": recommendations}
+
+
+def site_files(built: HasLogic, resources: list[dict[str, Any]], outcomes: list[ScenarioOutcome], *,
+               changes: dict[str, Any] | None = None) -> dict[str, bytes]:
+    """site/index.html and site/style.css (`changes`: `cpg diff` JSON of a previous version, if given)."""
     rg = built.resolved
     g = rg.guideline
     main = built.logic.translations.get(built.logic.library.name)
@@ -256,6 +266,7 @@ def site_files(built: HasLogic, resources: list[dict[str, Any]],
             for rs in rg.strategies
         ],
         "scenarios": [scenario_view(built, o, titles) for o in outcomes],
+        "changes": changes_view(changes, titles),
         "sources": [(key, g.sources[key]) for key in sorted(g.sources)],
         "segments": cql_segments(index),
         "anchors": {d.name: index.anchor(d.name) for d in index.defines},

@@ -19,13 +19,13 @@ from generator.compile import BuiltGuideline
 from generator.jsonfmt import dump_json
 
 if TYPE_CHECKING:
-    from generator.apply._scenarios import ScenarioOutcome
+    from generator.publish import Review
 
 
-def artifact_files(built: BuiltGuideline, *, scenario_outcomes: list[ScenarioOutcome] | None = None) -> dict[str, bytes]:
+def artifact_files(built: BuiltGuideline, *, review: Review | None = None) -> dict[str, bytes]:
     """Relative path -> bytes for everything under output/<guideline-id>/.
 
-    `scenario_outcomes`: the scenarios already run on this build (see `publication_files`)."""
+    `review`: what the site shows beyond the build, computed by the caller (see `publication_files`)."""
     files: dict[str, bytes] = {}
     for resource in built.resources:
         files[f"resources/{resource['resourceType']}-{resource['id']}.json"] = dump_json(resource)
@@ -34,7 +34,7 @@ def artifact_files(built: BuiltGuideline, *, scenario_outcomes: list[ScenarioOut
     files[f"cql/{built.logic.library.name}.cql"] = built.logic.library.text.encode("utf-8")
     files["cql/FHIRHelpers.cql"] = built.logic.fhirhelpers.encode("utf-8")
     for extra in _publishers():
-        files.update(extra(built, scenario_outcomes=scenario_outcomes))
+        files.update(extra(built, review=review))
     return dict(sorted(files.items()))
 
 
@@ -57,10 +57,9 @@ def _read_tree(folder: Path) -> dict[str, bytes]:
     }
 
 
-def stale_files(built: BuiltGuideline, output_dir: Path, *,
-                scenario_outcomes: list[ScenarioOutcome] | None = None) -> list[str]:
+def stale_files(built: BuiltGuideline, output_dir: Path, *, review: Review | None = None) -> list[str]:
     """Paths that differ between what the definitions produce and output/<id>/ (sorted)."""
-    expected = artifact_files(built, scenario_outcomes=scenario_outcomes)
+    expected = artifact_files(built, review=review)
     actual = _read_tree(output_dir / built.id)
     return sorted(p for p in expected.keys() | actual.keys() if expected.get(p) != actual.get(p))
 
@@ -91,13 +90,13 @@ class StagedOutput:
     def __exit__(self, *exc: object) -> None:
         self.discard()  # after commit nothing is staged any more: a no-op
 
-    def add(self, built: BuiltGuideline, *, scenario_outcomes: list[ScenarioOutcome] | None = None) -> None:
+    def add(self, built: BuiltGuideline, *, review: Review | None = None) -> None:
         """Write one guideline's files into its temporary folder."""
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self._remove_leftovers(built.id)
         tmp = Path(tempfile.mkdtemp(prefix=f".{built.id}.", dir=self.output_dir))
         self._staged.append((tmp, self.output_dir / built.id))
-        for rel, data in artifact_files(built, scenario_outcomes=scenario_outcomes).items():
+        for rel, data in artifact_files(built, review=review).items():
             target = tmp / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)

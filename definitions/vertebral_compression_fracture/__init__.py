@@ -55,8 +55,12 @@ guideline = Guideline(
     "persistent pain, and pathologic (malignancy-related) fractures. Derived from five clinical summaries; "
     "for demonstration, not for clinical use.",
     copyright="Example content derived from publicly available clinical summaries; not for clinical use.",
-    jurisdiction=[Code("urn:iso:std:iso:3166", "001", "World")],
-    topic=[terminology.OSTEOPOROTIC_FRACTURE, SNOMED("64859006", "Osteoporosis")],
+    jurisdiction=[Code("urn:iso:std:iso:3166", "001", "World",
+                       note="UNCONFIRMED: FHIR R4 jurisdiction examples code 'World' as UN M49 001 "
+                       "(http://unstats.un.org/unsd/methods/m49/m49.htm), not under ISO 3166.")],
+    topic=[terminology.OSTEOPOROTIC_FRACTURE,
+           SNOMED("64859006", "Osteoporosis", note="Confirmed: VSAC 'Osteoporosis' "
+                  "(2.16.840.1.113883.3.464.1003.113.12.1038) expansion, cqframework/ecqm-content-r4-2021.")],
     sources=SOURCES,
     strategies=[assessment, acute_phase, bone_health, follow_up, persistent_pain, special_situations],
     features=features.ALL_FEATURES,

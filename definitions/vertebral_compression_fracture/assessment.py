@@ -12,7 +12,7 @@ mri_spine = Recommendation(
     title="MRI of the spine without IV contrast at presentation",
     statement="Obtain MRI of the spine without IV contrast to characterise the fracture and exclude pathologic "
     "causes such as malignancy.",
-    when=f.ACUTE & ~f.MRI_CONTRAINDICATED,
+    when=f.ACUTE & ~f.MRI_CONTRAINDICATED & ~f.MALIGNANCY,
     then=Service(title="MRI of the spine without IV contrast", code=t.MRI, category="imaging", body_site=t.SPINE),
     direction=Direction.FOR,
     sources=[
@@ -21,19 +21,26 @@ mri_spine = Recommendation(
         Source("004", "Obtain MRI of the spine without IV contrast (or CT if MRI contraindicated) to characterize "
                       "the fracture and exclude pathologic causes such as malignancy"),
     ],
+    rationale="With risk factors for malignancy the complete spine MRI without and with contrast "
+    "(malignancy-workup-complete-spine-mri) is proposed instead, so that no two MRIs are proposed at once.",
 )
 
 ct_spine = Recommendation(
     "ct-spine-if-mri-contraindicated",
     title="CT of the spine without contrast when MRI is contraindicated",
-    statement="If MRI is contraindicated, obtain CT of the spine without contrast instead.",
-    when=f.ACUTE & f.MRI_CONTRAINDICATED,
+    statement="If MRI is contraindicated, obtain CT of the spine without contrast instead - at every point where "
+    "spine imaging is indicated (presentation, suspected pathologic fracture, symptoms beyond 8 weeks).",
+    when=f.IMAGING_DUE & f.MRI_CONTRAINDICATED,
     then=Service(title="CT of the spine without contrast", code=t.CT, category="imaging", body_site=t.SPINE),
     direction=Direction.FOR,
     sources=[
         Source("001", "If MRI is contraindicated, CT spine without contrast is an alternative"),
         Source("004", "Obtain MRI of the spine without IV contrast (or CT if MRI contraindicated)"),
     ],
+    rationale="001 states the CT alternative generally (\"If MRI is contraindicated, CT spine without contrast is an "
+    "alternative\"), so it replaces every MRI the pathway proposes: at presentation, in the work-up of a suspected "
+    "pathologic fracture and for symptoms persisting beyond 8 weeks (the MRI recommendations exclude patients "
+    "with an MRI contraindication).",
 )
 
 red_flag_assessment = Recommendation(
@@ -41,7 +48,7 @@ red_flag_assessment = Recommendation(
     title="Examine for neurological deficit and red flags",
     statement="Rule out neurological deficits through careful examination and assess for red flags: spinal "
     "instability, significant deformity or progressive kyphosis. Any deficit requires immediate surgical referral.",
-    when=f.ACUTE,
+    when=f.ACUTE | f.CONSERVATIVE_CANDIDATE,
     then=Communication(
         title="Neurological examination and red-flag assessment", code=t.CLINICIAN_ADVICE,
         message="Examine carefully for neurological deficit; assess for spinal instability, significant deformity "
@@ -54,6 +61,9 @@ red_flag_assessment = Recommendation(
         Source("004", "Assess for \"red flags\" including spinal instability, significant deformity, or progressive "
                       "kyphosis"),
     ],
+    rationale="\"Neurologically intact\" is computed as no deficit recorded; a missing record is not an "
+    "examination. The examination is therefore proposed at presentation and whenever conservative care is "
+    "proposed (the first 3 months without a recorded deficit, cord compression or instability).",
 )
 
 malignancy_workup = Recommendation(
@@ -61,7 +71,7 @@ malignancy_workup = Recommendation(
     title="Rule out pathologic fracture: complete spine MRI without and with contrast",
     statement="In patients with risk factors for malignancy, always rule out a pathologic fracture: obtain complete "
     "spine MRI without and with contrast.",
-    when=f.HAS_FRACTURE & f.MALIGNANCY,
+    when=f.HAS_FRACTURE & f.MALIGNANCY & ~f.MRI_CONTRAINDICATED,
     then=Service(title="Complete spine MRI without and with contrast", code=t.MRI, category="imaging",
                  body_site=t.SPINE),
     direction=Direction.FOR,
@@ -169,7 +179,7 @@ surgery_for_complicated = Recommendation(
     "anterior decompression and reconstruction) is indicated only for fractures complicated by spinal instability, "
     "neurological deficits or significant spinal cord compression.",
     when=f.HAS_FRACTURE & (f.NEURO_DEFICIT | f.CORD_COMPRESSION | f.INSTABILITY),
-    then=Service(title="Surgical decompression and stabilisation", code=t.DECOMPRESSION_OF_SPINAL_CORD,
+    then=Service(title="Surgical decompression and stabilisation", code=t.DECOMPRESSION_AND_STABILISATION,
                  category="procedure"),
     direction=Direction.FOR,
     sources=[

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator import (Communication, Direction, Dosage, Medication, Process, Quantity, Recommendation, Source,
+from generator import (Communication, Direction, Dosage, Medication, Process, Recommendation, Source,
                              Strategy, days)
 
 from . import features as f
@@ -15,12 +15,12 @@ calcium_vitamin_d = Recommendation(
     "immediately.",
     when=f.HAS_FRACTURE,
     then=[
-        Medication(title="Elemental calcium at least 1000 mg daily", code=t.CALCIUM_CARBONATE,
-                   dosage=Dosage(text="At least 1000 mg elemental calcium daily", dose=Quantity(1000, "mg"),
-                                 frequency=1, period=days(1), route=t.ORAL_ROUTE)),
+        Medication(title="Calcium: at least 1000 mg elemental calcium daily", code=t.CALCIUM_CARBONATE,
+                   dosage=Dosage(text="At least 1000 mg elemental calcium daily", frequency=1, period=days(1),
+                                 route=t.ORAL_ROUTE)),
         Medication(title="Vitamin D at least 800 IU daily", code=t.CHOLECALCIFEROL,
-                   dosage=Dosage(text="At least 800 IU vitamin D daily", dose=Quantity(800, "[iU]"),
-                                 frequency=1, period=days(1), route=t.ORAL_ROUTE)),
+                   dosage=Dosage(text="At least 800 IU vitamin D daily", frequency=1, period=days(1),
+                                 route=t.ORAL_ROUTE)),
     ],
     direction=Direction.FOR,
     sources=[
@@ -31,7 +31,11 @@ calcium_vitamin_d = Recommendation(
     ],
     rationale="001 (latest) conditions supplementation on inadequate dietary intake; 004 prescribes it for every "
     "patient immediately. The unconditional 004 dosing is encoded; the clinician can omit it where dietary intake "
-    "is already adequate, per 001.",
+    "is already adequate, per 001. The doses are minimums (\"at least\") and the calcium dose is *elemental* "
+    "calcium: a structured dose of 1000 mg would state an exact amount, and for calcium carbonate the weight of the "
+    "salt, not of elemental calcium, so the doses are given in the dosage text only until the builders can express "
+    "a minimum (a dose range with no upper bound). Calcium carbonate is one salt that provides elemental calcium; "
+    "the sources name none.",
 )
 
 bisphosphonate = Recommendation(
@@ -40,7 +44,7 @@ bisphosphonate = Recommendation(
     statement="Initiate osteoporosis pharmacotherapy immediately - patients with a compression fracture have a 20 % "
     "risk of another vertebral fracture within 12 months. Bisphosphonates (alendronate, risedronate, ibandronate) "
     "are first-line; continue treatment even after the fracture pain is controlled.",
-    when=f.HAS_FRACTURE & ~f.BISPHOSPHONATE_CONTRAINDICATED,
+    when=f.HAS_FRACTURE & ~f.BISPHOSPHONATE_CONTRAINDICATED & ~f.CRCL_BELOW_30,
     then=Medication(title="Oral bisphosphonate (alendronate, risedronate or ibandronate)", code=t.BISPHOSPHONATES),
     direction=Direction.FOR,
     sources=[
@@ -63,6 +67,32 @@ bisphosphonate = Recommendation(
                       "addressing bone health leads to future fractures"),
         Source("003", "Failure to treat the underlying osteopenia can result in future fractures"),
     ],
+    rationale="With creatinine clearance below 30 mL/min the proposal without risedronate applies instead "
+    "(osteoporosis-pharmacotherapy-bisphosphonate-renal), so that no plan proposes and forbids risedronate.",
+)
+
+bisphosphonate_renal = Recommendation(
+    "osteoporosis-pharmacotherapy-bisphosphonate-renal",
+    title="Creatinine clearance below 30 mL/min: a bisphosphonate other than risedronate",
+    statement="Initiate osteoporosis pharmacotherapy immediately; with severe renal impairment (creatinine clearance "
+    "< 30 mL/min) risedronate is not recommended, so the bisphosphonate is alendronate or ibandronate.",
+    when=f.HAS_FRACTURE & ~f.BISPHOSPHONATE_CONTRAINDICATED & f.CRCL_BELOW_30,
+    then=Medication(title="Oral bisphosphonate other than risedronate (alendronate or ibandronate)",
+                    code=t.BISPHOSPHONATES_WITHOUT_RISEDRONATE),
+    direction=Direction.FOR,
+    sources=[
+        Source("004", "Initiate osteoporosis pharmacotherapy immediately—patients with compression fractures have a "
+                      "20% risk of another vertebral fracture within 12 months."),
+        Source("002", "Bisphosphonates (such as alendronate) are first-line treatment for osteoporosis and have "
+                      "demonstrated significant reduction in vertebral fracture incidence (48% relative risk "
+                      "reduction)"),
+        Source("001", "Ibandronate and strontium ranelate are options to prevent additional symptomatic fractures in "
+                      "patients with existing osteoporotic compression fractures"),
+        Source("001", "Risedronate is not recommended for patients with severe renal impairment (creatinine clearance "
+                      "<30 mL/min)"),
+    ],
+    rationale="The sources restrict only risedronate in severe renal impairment; no renal restriction of "
+    "alendronate or ibandronate is stated in them, and none from drug labelling is added here.",
 )
 
 strontium = Recommendation(
@@ -167,6 +197,7 @@ bone_health = Strategy(
     description="Treat the underlying osteoporosis from the start: calcium and vitamin D, osteoporosis "
     "pharmacotherapy, and safe bisphosphonate use.",
     process=Process.GUIDELINE_BASED_CARE,
-    recommendations=[calcium_vitamin_d, bisphosphonate, strontium, denosumab, bisphosphonate_contraindicated,
+    recommendations=[calcium_vitamin_d, bisphosphonate, bisphosphonate_renal, strontium, denosumab,
+                     bisphosphonate_contraindicated,
                      risedronate_renal, separate_dosing, periodic_reevaluation],
 )

@@ -64,15 +64,20 @@ WORSENING_DESPITE_MEDICATION = Feature(
 
 # --- red flags -------------------------------------------------------------------------------------
 
-NEURO_DEFICIT = Feature("Neurological Deficit", conditions(t.NEUROLOGICAL_DEFICIT).exists())
+NEURO_DEFICIT = Feature("Neurological Deficit", conditions(t.NEUROLOGICAL_DEFICIT).exists(),
+                        description="A neurological deficit is recorded (weakness, paraplegia/paraparesis, saddle "
+                        "sensory loss, cauda equina syndrome, neurogenic bowel or bladder).")
 CORD_COMPRESSION = Feature("Spinal Cord Compression", conditions(t.SPINAL_CORD_COMPRESSION).exists())
 INSTABILITY = Feature("Spinal Instability", conditions(t.SPINAL_INSTABILITY).exists())
 DEFORMITY = Feature("Spinal Deformity Or Progressive Kyphosis", conditions(t.SPINAL_DEFORMITY).exists())
-PULMONARY_DYSFUNCTION = Feature("Pulmonary Dysfunction", conditions(t.PULMONARY_DYSFUNCTION).exists())
+PULMONARY_DYSFUNCTION = Feature("Pulmonary Dysfunction", conditions(t.PULMONARY_DYSFUNCTION).exists(),
+                                description="Respiratory insufficiency or respiratory failure is recorded.")
 
 NEUROLOGICALLY_INTACT = Feature(
     "Neurologically Intact", HAS_FRACTURE & ~NEURO_DEFICIT & ~CORD_COMPRESSION,
-    description="A fracture without neurological deficit or spinal cord compression.",
+    description="A fracture with no neurological deficit or spinal cord compression *recorded*. Absence of a "
+    "record is not proof of an intact examination: every recommendation that relies on this also comes with "
+    "assess-neurology-and-red-flags (examination) while conservative care is proposed.",
 )
 CONSERVATIVE_CANDIDATE = Feature(
     "Conservative Management Candidate", WITHIN_THREE_MONTHS & NEUROLOGICALLY_INTACT & ~INSTABILITY,
@@ -84,12 +89,20 @@ CONSERVATIVE_CANDIDATE = Feature(
 MALIGNANCY = Feature("Malignancy Or Malignancy Risk", conditions(t.MALIGNANCY).exists())
 SPINAL_METASTASES = Feature("Spinal Metastases", conditions(t.SPINAL_METASTASES).exists())
 MASTOCYTOSIS = Feature("Systemic Mastocytosis", conditions(t.SYSTEMIC_MASTOCYTOSIS).exists())
+SPINAL_METASTASES_WITH_PAIN_OR_NEURO = Feature(
+    "Spinal Metastases With Pain Or Neurological Compromise",
+    SPINAL_METASTASES & (SIGNIFICANT_PAIN | NEURO_DEFICIT | CORD_COMPRESSION),
+    description="Spinal metastases causing pain (score 4 or more) or neurological compromise (deficit or cord "
+    "compression). The sources' 'risk of neurologic compromise' has no computable form and is left to the "
+    "clinician.",
+)
 
 # --- medication safety -----------------------------------------------------------------------------
 
 CRCL_BELOW_30 = Feature(
     "Creatinine Clearance Below 30",
     observations(t.CREATININE_CLEARANCE).latest_value() < Quantity(30, "mL/min"),
+    description="Latest creatinine clearance below 30 mL/min (source 001: risedronate not recommended).",
 )
 HYPOCALCAEMIA = Feature("Hypocalcaemia", conditions(t.HYPOCALCAEMIA).exists())
 OESOPHAGEAL_ABNORMALITY = Feature("Oesophageal Abnormality", conditions(t.OESOPHAGEAL_ABNORMALITY).exists())
@@ -105,7 +118,14 @@ ON_BISPHOSPHONATE = Feature("Taking A Bisphosphonate", medications(t.BISPHOSPHON
 # --- other -----------------------------------------------------------------------------------------
 
 MRI_CONTRAINDICATED = Feature("MRI Contraindicated", conditions(t.MRI_CONTRAINDICATION).exists())
-RECENT_SPINE_MRI = Feature("Spine MRI Within Three Months", procedures(t.SPINE_MRI).performed_within(months(3)))
+RECENT_SPINE_MRI = Feature("Spine MRI Within Three Months", procedures(t.SPINE_MRI).performed_within(months(3)),
+                           description="A completed MRI of the spine (not of another body part) in the last 3 "
+                           "months.")
+RECENT_SPINE_IMAGING = Feature(
+    "Spine Imaging Within Three Months",
+    RECENT_SPINE_MRI | procedures(t.SPINE_CT).performed_within(months(3)),
+    description="A completed MRI or CT of the spine in the last 3 months (CT: when MRI is contraindicated).",
+)
 PRIOR_AUGMENTATION = Feature("Prior Vertebral Augmentation", procedures(t.VERTEBRAL_AUGMENTATION).exists())
 NOT_SURGICAL_CANDIDATE = Feature("Not A Surgical Candidate", conditions(t.NOT_SURGICAL_CANDIDATE).exists())
 ELDERLY = Feature("Aged 65 Or Over", age_in_years() >= 65)
@@ -113,6 +133,22 @@ ELDERLY = Feature("Aged 65 Or Over", age_in_years() >= 65)
 FAILED_CONSERVATIVE_MANAGEMENT = Feature(
     "Failed Conservative Management", OLDER_THAN_THREE_MONTHS & SIGNIFICANT_PAIN,
     description="Pain not adequately relieved after 3 months of conservative management.",
+)
+NEW_SPINE_MRI_DUE = Feature(
+    "New Spine MRI Due", FAILED_CONSERVATIVE_MANAGEMENT & ~RECENT_SPINE_MRI & ~MALIGNANCY & ~MRI_CONTRAINDICATED,
+    description="Pain 3 months or more after the fracture with no spine MRI in the last 3 months (source 004: "
+    "new MRI when imaging is more than 3 months old); malignancy has its own complete-spine MRI.",
+)
+IMAGING_DUE = Feature(
+    "Spine Imaging Due",
+    ACUTE | (MALIGNANCY & HAS_FRACTURE) | (OLDER_THAN_EIGHT_WEEKS & SIGNIFICANT_PAIN),
+    description="A point of the pathway where the sources ask for spine imaging: presentation (acute fracture), "
+    "suspected pathologic fracture, or symptoms persisting beyond 8 weeks.",
+)
+URGENT_SURGICAL_REFERRAL = Feature(
+    "Urgent Surgical Referral", HAS_FRACTURE & (NEURO_DEFICIT | CORD_COMPRESSION | INSTABILITY),
+    description="Neurological deficit, cord compression or instability: immediate referral or surgical "
+    "consultation (no conservative-only advice next to it).",
 )
 RESIDUAL_PAIN_AFTER_AUGMENTATION = Feature(
     "Residual Pain After Vertebral Augmentation", PRIOR_AUGMENTATION & SIGNIFICANT_PAIN,
@@ -122,8 +158,10 @@ ALL_FEATURES = [
     HAS_FRACTURE, ACUTE, WITHIN_THREE_MONTHS, SUBACUTE, OLDER_THAN_EIGHT_WEEKS, OLDER_THAN_THREE_MONTHS,
     AT_L3_OR_L4, MILD_PAIN, SIGNIFICANT_PAIN, SEVERE_PAIN, ON_ANALGESICS, WORSENING_DESPITE_MEDICATION,
     NEURO_DEFICIT, CORD_COMPRESSION, INSTABILITY, DEFORMITY, PULMONARY_DYSFUNCTION, NEUROLOGICALLY_INTACT,
-    CONSERVATIVE_CANDIDATE, MALIGNANCY, SPINAL_METASTASES, MASTOCYTOSIS, CRCL_BELOW_30, HYPOCALCAEMIA,
+    CONSERVATIVE_CANDIDATE, MALIGNANCY, SPINAL_METASTASES, MASTOCYTOSIS, SPINAL_METASTASES_WITH_PAIN_OR_NEURO,
+    CRCL_BELOW_30, HYPOCALCAEMIA,
     OESOPHAGEAL_ABNORMALITY, CANNOT_REMAIN_UPRIGHT, BISPHOSPHONATE_CONTRAINDICATED, ON_BISPHOSPHONATE,
-    MRI_CONTRAINDICATED, RECENT_SPINE_MRI, PRIOR_AUGMENTATION, NOT_SURGICAL_CANDIDATE, ELDERLY,
-    FAILED_CONSERVATIVE_MANAGEMENT, RESIDUAL_PAIN_AFTER_AUGMENTATION,
+    MRI_CONTRAINDICATED, RECENT_SPINE_MRI, RECENT_SPINE_IMAGING, PRIOR_AUGMENTATION, NOT_SURGICAL_CANDIDATE, ELDERLY,
+    FAILED_CONSERVATIVE_MANAGEMENT, NEW_SPINE_MRI_DUE, IMAGING_DUE, URGENT_SURGICAL_REFERRAL,
+    RESIDUAL_PAIN_AFTER_AUGMENTATION,
 ]

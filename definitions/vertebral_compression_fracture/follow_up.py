@@ -26,7 +26,7 @@ subacute = Recommendation(
     title="Subacute phase (1-3 months): continue medical management and monitor",
     statement="In the subacute phase (1-3 months) continue medical management, return gradually to activities and "
     "monitor for improvement.",
-    when=f.SUBACUTE & f.NEUROLOGICALLY_INTACT,
+    when=f.SUBACUTE & f.CONSERVATIVE_CANDIDATE,
     then=Communication(title="Continue medical management", code=t.CLINICIAN_ADVICE,
                        message="Continue medical management, gradual return to activities, monitor for improvement."),
     direction=Direction.FOR,
@@ -36,6 +36,9 @@ subacute = Recommendation(
         Source("000", "Monitor for improvement"),
         Source("001", "while monitoring for improvement over 2-12 weeks"),
     ],
+    rationale="Restricted to conservative-management candidates: with spinal instability (or a neurological "
+    "deficit or cord compression) the sources ask for immediate surgical consultation instead, so 'continue "
+    "medical management' is not proposed next to it.",
 )
 
 imaging_beyond_8_weeks = Recommendation(
@@ -43,7 +46,8 @@ imaging_beyond_8_weeks = Recommendation(
     title="Symptoms persisting beyond 8 weeks: additional imaging",
     statement="If symptoms persist beyond 8 weeks, obtain additional imaging to rule out fracture progression or new "
     "fractures.",
-    when=f.OLDER_THAN_EIGHT_WEEKS & f.SIGNIFICANT_PAIN,
+    when=f.OLDER_THAN_EIGHT_WEEKS & f.SIGNIFICANT_PAIN & ~f.MALIGNANCY & ~f.MRI_CONTRAINDICATED
+    & ~f.NEW_SPINE_MRI_DUE,
     then=Service(title="Additional spine imaging", code=t.MRI, category="imaging", body_site=t.SPINE),
     direction=Direction.FOR,
     sources=[
@@ -54,7 +58,10 @@ imaging_beyond_8_weeks = Recommendation(
         Source("004", "Natural history shows most fractures improve by 6-8 weeks; persistence beyond this warrants "
                       "further evaluation"),
     ],
-    rationale="001 (latest) says \"consider\", 004 says \"obtain\"; the recommendation is left ungraded.",
+    rationale="001 (latest) says \"consider\", 004 says \"obtain\"; the recommendation is left ungraded. One MRI at "
+    "a time: when a new MRI is due because imaging is more than 3 months old "
+    "(new-mri-if-symptoms-change-or-imaging-old), with malignancy (complete spine MRI) or when MRI is "
+    "contraindicated (CT), that recommendation replaces this one.",
 )
 
 new_mri = Recommendation(
@@ -62,15 +69,17 @@ new_mri = Recommendation(
     title="New MRI when symptoms change or imaging is more than 3 months old",
     statement="Do not assume all pain is from the known fracture: obtain a new MRI if symptoms change or if imaging "
     "is more than 3 months old, to identify new fractures.",
-    when=f.OLDER_THAN_THREE_MONTHS & f.SIGNIFICANT_PAIN & ~f.RECENT_SPINE_MRI,
+    when=f.NEW_SPINE_MRI_DUE,
     then=Service(title="New MRI of the spine", code=t.MRI, category="imaging", body_site=t.SPINE),
     direction=Direction.FOR,
     sources=[
         Source("004", "Do not assume all pain is from the known fracture—obtain new MRI if symptoms change or if "
                       "imaging is more than 3 months old to identify new fractures."),
     ],
-    rationale="Computable part: ongoing pain, fracture older than 3 months, and no spine MRI recorded in the last "
-    "3 months. A change in symptoms is not computable from the record and is left to the clinician.",
+    rationale="Computable part: ongoing pain, fracture older than 3 months, and no spine MRI (an MRI of the spine, "
+    "not of another body part) recorded in the last 3 months. A change in symptoms is not computable from the "
+    "record and is left to the clinician. With malignancy the complete spine MRI is proposed instead, and CT "
+    "when MRI is contraindicated.",
 )
 
 monitor_new_fractures = Recommendation(

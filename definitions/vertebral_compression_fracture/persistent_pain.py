@@ -43,7 +43,7 @@ kyphoplasty = Recommendation(
     "pain is not adequately relieved after 3 months of conservative management. It gives more immediate pain relief "
     "than continued conservative care and may improve vertebral height and kyphotic deformity.",
     when=f.FAILED_CONSERVATIVE_MANAGEMENT & f.NEUROLOGICALLY_INTACT & ~f.NOT_SURGICAL_CANDIDATE & ~f.MALIGNANCY
-    & ~f.PRIOR_AUGMENTATION,
+    & ~f.PRIOR_AUGMENTATION & f.RECENT_SPINE_IMAGING,
     then=Service(title="Balloon kyphoplasty", code=t.KYPHOPLASTY, category="procedure"),
     strength=Strength.WEAK,
     direction=Direction.FOR,
@@ -63,8 +63,14 @@ kyphoplasty = Recommendation(
                       "kyphotic angle and increased vertebral body height compared to vertebroplasty"),
         Source("001", "The age of the fracture does not independently affect outcomes of vertebral augmentation, with "
                       "evidence supporting treatment of subacute and chronic painful compression fractures"),
+        Source("004", "Do not assume all pain is from the known fracture—obtain new MRI if symptoms change or if "
+                      "imaging is more than 3 months old to identify new fractures."),
     ],
-    rationale="Of the augmentation procedures only kyphoplasty is recommended for (vertebroplasty: see "
+    rationale="Imaging first: kyphoplasty is proposed only when spine imaging from the last 3 months is recorded "
+    "(MRI, or CT - the sources' alternative when MRI is contraindicated). "
+    "An old fracture (months or years ago) with pain today gets the new MRI first "
+    "(new-mri-if-symptoms-change-or-imaging-old, source 004: do not assume all pain is from the known fracture). "
+    "Of the augmentation procedures only kyphoplasty is recommended for (vertebroplasty: see "
     "vertebroplasty-not-recommended). \"Failed conservative management\" is computed as a fracture older than 3 "
     "months with a latest pain score of 4 or more. Patients recorded as not candidates for surgery or augmentation "
     "are excluded (000: dorsal root ganglion block instead), and so are patients who already had vertebral "
@@ -79,15 +85,10 @@ early_augmentation = Recommendation(
     "- when there is spinal deformity or progressive kyphosis (e.g. >= 15 % kyphosis, >= 10 % scoliosis, >= 10 % "
     "dorsal wall height reduction or >= 20 % vertebral body height loss), worsening symptoms despite medication, "
     "pulmonary dysfunction from vertebral collapse, or a contraindication to pain medications or need for "
-    "parenteral narcotics. Refer compression fractures with pulmonary dysfunction for consideration of "
-    "percutaneous vertebral augmentation.",
+    "parenteral narcotics.",
     when=f.WITHIN_THREE_MONTHS & f.NEUROLOGICALLY_INTACT & ~f.NOT_SURGICAL_CANDIDATE & ~f.MALIGNANCY
     & (f.DEFORMITY | f.PULMONARY_DYSFUNCTION | f.WORSENING_DESPITE_MEDICATION),
-    then=[
-        Service(title="Balloon kyphoplasty (earlier intervention)", code=t.KYPHOPLASTY, category="procedure"),
-        Service(title="Referral for consideration of percutaneous vertebral augmentation", code=t.REFERRAL,
-                category="referral"),
-    ],
+    then=Service(title="Balloon kyphoplasty (earlier intervention)", code=t.KYPHOPLASTY, category="procedure"),
     direction=Direction.FOR,
     sources=[
         Source("001", "Earlier intervention is indicated for: 1 • Spinal deformity or progressive kyphosis • "
@@ -98,8 +99,6 @@ early_augmentation = Recommendation(
         Source("004", "Pulmonary dysfunction from vertebral collapse"),
         Source("002", "Do not withhold treatment for 3 months in patients with severe, disabling pain - earlier "
                       "vertebral augmentation may be appropriate in select cases"),
-        Source("001", "Compression fractures leading to pulmonary dysfunction should be referred for consideration of "
-                      "percutaneous vertebral augmentation"),
         Source("000", "percutaneous vertebral augmentation reserved for cases with persistent severe pain, spinal "
                       "deformity, or pulmonary dysfunction"),
         Source("002", "Improves pulmonary function in patients with compression fractures through improved alignment "
@@ -107,7 +106,29 @@ early_augmentation = Recommendation(
     ],
     rationale="Computable triggers: a recorded kyphosis/scoliosis deformity, respiratory insufficiency, or severe "
     "pain (score >= 7) while on analgesics (proxy for worsening symptoms despite medication). A contraindication to "
-    "pain medications or a need for parenteral narcotics is in the statement but not computed (no feature for it).",
+    "pain medications or a need for parenteral narcotics is in the statement but not computed (no feature for it). "
+    "The referral for pulmonary dysfunction is its own recommendation "
+    "(pulmonary-dysfunction-augmentation-referral), which also applies after 3 months.",
+)
+
+pulmonary_referral = Recommendation(
+    "pulmonary-dysfunction-augmentation-referral",
+    title="Pulmonary dysfunction: referral for consideration of percutaneous vertebral augmentation",
+    statement="Refer compression fractures leading to pulmonary dysfunction for consideration of percutaneous "
+    "vertebral augmentation, at any time after the fracture; do not delay intervention.",
+    when=f.HAS_FRACTURE & f.PULMONARY_DYSFUNCTION,
+    then=Service(title="Referral for consideration of percutaneous vertebral augmentation", code=t.REFERRAL,
+                 category="referral"),
+    direction=Direction.FOR,
+    sources=[
+        Source("001", "Compression fractures leading to pulmonary dysfunction should be referred for consideration of "
+                      "percutaneous vertebral augmentation"),
+        Source("001", "Do not delay intervention in patients with progressive deformity or pulmonary dysfunction"),
+        Source("000", "If pain persists with spinal deformity or pulmonary dysfunction: Consider kyphoplasty"),
+    ],
+    rationale="001 lists this referral under \"Delayed Referral Criteria (After Conservative Management)\" with no "
+    "pain condition, and among the reasons for earlier intervention: it applies both before and after 3 months. "
+    "Significant deformity has its own referral at any time (deformity-surgical-referral).",
 )
 
 persistent_referral = Recommendation(
@@ -178,6 +199,6 @@ persistent_pain = Strategy(
     description="When conservative management fails after 3 months (or earlier for deformity, worsening symptoms or "
     "pulmonary dysfunction): kyphoplasty, not vertebroplasty; referral; nerve blocks.",
     process=Process.GUIDELINE_BASED_CARE,
-    recommendations=[vertebroplasty, kyphoplasty, early_augmentation, persistent_referral, l2_block_persistent,
-                     drg_block],
+    recommendations=[vertebroplasty, kyphoplasty, early_augmentation, pulmonary_referral, persistent_referral,
+                     l2_block_persistent, drg_block],
 )

@@ -47,7 +47,7 @@ radiation = Recommendation(
     title="Radiation therapy for pain from spinal metastases",
     statement="Radiation therapy is reserved for spinal metastatic disease causing pain, neurological compromise or "
     "risk of neurological compromise.",
-    when=f.HAS_FRACTURE & f.SPINAL_METASTASES,
+    when=f.HAS_FRACTURE & f.SPINAL_METASTASES_WITH_PAIN_OR_NEURO,
     then=Service(title="Radiation therapy to spinal metastases", code=t.RADIOTHERAPY, category="procedure"),
     direction=Direction.FOR,
     sources=[
@@ -55,6 +55,9 @@ radiation = Recommendation(
         Source("002", "Radiation therapy is reserved for spinal metastatic disease causing pain, neurologic "
                       "compromise, or risk of neurologic compromise"),
     ],
+    rationale="Restricted as 002 says: pain (latest score 4 or more, the guideline's convention for clinically "
+    "significant pain) or neurological compromise (recorded deficit or cord compression). 'Risk of neurologic "
+    "compromise' has no computable form and is left to the multidisciplinary team.",
 )
 
 radiation_oncology_neuro = Recommendation(
@@ -86,10 +89,10 @@ mastocytosis_augmentation = Recommendation(
 
 refractory_bone_pain = Recommendation(
     "refractory-bone-pain-denosumab-or-peginterferon",
-    title="Refractory bone pain despite bisphosphonates: denosumab or PEG-interferon-alfa",
-    statement="For refractory bone pain not responding to bisphosphonates, consider PEG-interferon-alfa or "
-    "denosumab (anti-RANKL monoclonal antibody).",
-    when=f.HAS_FRACTURE & f.ON_BISPHOSPHONATE & f.OLDER_THAN_THREE_MONTHS & f.SIGNIFICANT_PAIN,
+    title="Systemic mastocytosis, refractory bone pain despite bisphosphonates: denosumab or PEG-interferon-alfa",
+    statement="In systemic mastocytosis, for refractory bone pain not responding to bisphosphonates, consider "
+    "PEG-interferon-alfa or denosumab (anti-RANKL monoclonal antibody).",
+    when=f.HAS_FRACTURE & f.MASTOCYTOSIS & f.ON_BISPHOSPHONATE & f.OLDER_THAN_THREE_MONTHS & f.SIGNIFICANT_PAIN,
     then=[
         Medication(title="Denosumab", code=t.DENOSUMAB),
         Medication(title="PEG-interferon-alfa", code=t.PEGINTERFERON_ALFA_2A),
@@ -99,9 +102,11 @@ refractory_bone_pain = Recommendation(
         Source("002", "For patients with refractory bone pain not responding to bisphosphonates, consider "
                       "PEG-interferon-alfa or denosumab (anti-RANKL monoclonal antibody)"),
     ],
-    rationale="In 002 this statement sits in the \"Special Populations\" section directly after the systemic "
-    "mastocytosis content; it is encoded as written (not restricted to mastocytosis). \"Refractory\" is computed "
-    "as a fracture older than 3 months with a pain score of 4 or more while taking a bisphosphonate.",
+    rationale="In 002 this statement sits in \"Special Populations\" directly after the systemic mastocytosis "
+    "statement; PEG-interferon-alfa is a mastocytosis treatment, so the recommendation is restricted to patients "
+    "with systemic mastocytosis (it previously applied to every patient in pain on a bisphosphonate). Denosumab "
+    "remains available to all patients as an alternative first-line agent (denosumab-alternative). \"Refractory\" "
+    "is computed as a fracture older than 3 months with a pain score of 4 or more while taking a bisphosphonate.",
 )
 
 special_situations = Strategy(

@@ -175,8 +175,11 @@ def _fresh_artifacts(definitions_dir: Path) -> dict[str, Artifacts]:
 @click.option("--fresh", is_flag=True, help="Compile the definitions in memory instead of using OUTPUT.")
 @click.option("--explain", is_flag=True,
               help="For every scenario, print each feature's value and why each recommendation did or did not apply.")
+@click.option("--coverage", is_flag=True,
+              help="Also report which recommendations and features the scenarios leave uncovered.")
 @reports_errors
-def test_command(guideline: str | None, definitions_dir: Path, output_dir: Path, fresh: bool, explain: bool) -> None:
+def test_command(guideline: str | None, definitions_dir: Path, output_dir: Path, fresh: bool, explain: bool,
+                 coverage: bool) -> None:
     """Run the scenarios of GUIDELINE (default: every guideline) through $apply; exit 1 on any failure."""
     loaded = [item for item in _loaded(definitions_dir, guideline) if item.guideline.scenarios]
     if not loaded:
@@ -184,6 +187,7 @@ def test_command(guideline: str | None, definitions_dir: Path, output_dir: Path,
                          + (f" for '{guideline}'" if guideline else ""), exit_code=1)
     fresh_artifacts = _fresh_artifacts(definitions_dir) if fresh else {}
     outcomes: list[ScenarioOutcome] = []
+    coverage_reports: list[str] = []
     engine = _start_engine()
     try:
         for item in loaded:
@@ -197,6 +201,8 @@ def test_command(guideline: str | None, definitions_dir: Path, output_dir: Path,
                                  "or use --fresh)")
             applier = Applier(artifacts, engine)
             outcomes.extend(run_scenarios(gid, item.guideline.scenarios, item.package_dir, applier))
+            if coverage:
+                coverage_reports.append(_coverage_report(item, artifacts, engine))
     finally:
         engine.close()
     click.echo(format_table(outcomes))
@@ -209,6 +215,20 @@ def test_command(guideline: str | None, definitions_dir: Path, output_dir: Path,
         click.echo("\n" + failures)
     if explain:
         click.echo("\n" + format_explanations(outcomes))
+    for report in coverage_reports:
+        click.echo(report)
     failed = [o for o in outcomes if not o.passed]
     if failed:
         raise click.exceptions.Exit(1)
+
+
+def _coverage_report(item: LoadedGuideline, artifacts: Artifacts, engine: Engine) -> str:
+    """`cpg test --coverage`: what the scenarios leave uncovered (see generator.analyze.coverage)."""
+    from generator.analyze.coverage import coverage_of_resolved, format_coverage
+    from generator.resolve import resolve
+
+    bag = DiagnosticBag()
+    resolved = resolve(item, bag)
+    if bag.has_errors:
+        raise GeneratorError(bag.items)
+    return format_coverage(coverage_of_resolved(resolved, artifacts, engine))

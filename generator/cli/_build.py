@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -14,6 +14,7 @@ from generator.cql.pool import TranslatorPool
 from generator.diagnostics import Diagnostic, DiagnosticBag, GeneratorError, summary
 
 if TYPE_CHECKING:
+    from generator.apply._engine import Engine
     from generator.apply._scenarios import ScenarioOutcome
     from generator.compile import BuiltGuideline
 
@@ -31,9 +32,12 @@ if TYPE_CHECKING:
 @click.option("--sources", "sources_dir", type=click.Path(path_type=Path), default=None,
               help="Folder of the source documents cited passages are checked against "
                    "(default: each guideline's sources_dir; env CPG_SOURCES_DIR).")
+@click.option("--changes-since", "previous", metavar="OLD", default=None,
+              help="A previous version (built folder, package .tgz or git revision, as `cpg diff` takes): "
+                   "the site gains a \"Changes since\" section.")
 @reports_errors
 def build(definitions_dir: Path, output_dir: Path, check: bool, no_validate: bool, no_cache: bool,
-          jobs: int | None, sources_dir: Path | None) -> None:
+          jobs: int | None, sources_dir: Path | None, previous: str | None) -> None:
     """Compile every guideline under DEFINITIONS into OUTPUT/<guideline-id>/."""
     if sources_dir is not None:
         import os
@@ -42,12 +46,14 @@ def build(definitions_dir: Path, output_dir: Path, check: bool, no_validate: boo
 
         os.environ[SOURCES_ENV] = str(sources_dir.resolve())
     with translator_for(no_cache, jobs) as translator:  # Node starts now (if it may be needed), while modules import
-        _build(definitions_dir, output_dir, check, not no_validate, translator)
+        _build(definitions_dir, output_dir, check, not no_validate, translator, previous)
 
 
 def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool,
-           translator: TranslatorPool | CachedTranslator) -> None:
+           translator: TranslatorPool | CachedTranslator, previous: str | None = None) -> None:
+    from generator.analyze.analysis import build_warnings
     from generator.compile import compile_each
+    from generator.publish import Review
     from generator.write import StagedOutput, stale_files
 
     bag = DiagnosticBag()
@@ -55,11 +61,14 @@ def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool,
     with StagedOutput(output_dir) as staged, _ScenarioRunner() as scenarios:
         # Each guideline is written (or compared) as soon as it is checked, then let go.
         for built in compile_each(definitions_dir, bag, translator=translator, validate=validate):
+            bag.extend(build_warnings(built.resolved))  # `cpg analyze`'s engine-free part: unreachable recommendations
             outcomes = scenarios.run(built, bag)
+            changes = _changes_since(previous, built, output_dir, translator, scenarios) if previous else None
+            review = Review(outcomes, changes)
             if check:
-                stale[built.id] = stale_files(built, output_dir, scenario_outcomes=outcomes)
+                stale[built.id] = stale_files(built, output_dir, review=review)
             else:
-                staged.add(built, scenario_outcomes=outcomes)
+                staged.add(built, review=review)
         if bag.has_errors:
             raise GeneratorError(bag.items)  # leaving the block discards what was staged
         print_diagnostics(bag.items, show_summary=False)
@@ -69,6 +78,20 @@ def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool,
         for folder in staged.commit():
             click.echo(f"wrote {folder}")
     click.echo(summary(bag.items))
+
+
+def _changes_since(previous: str, built: BuiltGuideline, output_dir: Path,
+                   translator: TranslatorPool | CachedTranslator, scenarios: _ScenarioRunner) -> dict[str, Any]:
+    """`cpg diff PREVIOUS <this build>` as data, for the site's "Changes since" section: the same
+    comparison, behaviour included (every scenario of both versions on the build's engine)."""
+    from generator.diff.compare import diff_versions
+    from generator.diff.report import as_json
+    from generator.diff.versions import Version, load_version
+    from generator.publish import scenario_test_cases
+
+    old = load_version(previous, guideline=built.id, output_dir=output_dir, translator=translator)
+    new = Version(f"this build ({built.resolved.guideline.version})", built.resources, scenario_test_cases(built))
+    return as_json(diff_versions(old, new, engine=scenarios.engine()))
 
 
 def _report_stale(stale: dict[str, list[str]], output_dir: Path, diagnostics: list[Diagnostic]) -> None:
@@ -102,6 +125,14 @@ class _ScenarioRunner:
     def __exit__(self, *exc: object) -> None:
         self._pool.shutdown(wait=True)
         self._engine.close()
+
+    def engine(self) -> Engine | None:
+        """The build's engine once started (None when it could not start: comparisons then skip behaviour)."""
+        try:
+            self._started.result()
+        except Exception:  # noqa: BLE001 - reported where scenarios need it (TEST021)
+            return None
+        return self._engine
 
     def run(self, built: BuiltGuideline, bag: DiagnosticBag) -> list[ScenarioOutcome]:
         from generator.apply._engine import EngineError

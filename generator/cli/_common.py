@@ -39,6 +39,8 @@ class LazyGroup(click.Group):
         "test": "generator.cli._apply:test_command",
         "cache": "generator.cli._cache:cache_command",
         "load": "generator.cli._load:load_command",
+        "analyze": "generator.cli._analyze:analyze_command",
+        "diff": "generator.cli._diff:diff_command",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -56,6 +56,8 @@ class Code:
     system: str
     code: str
     display: str
+    #: Where the code's meaning was confirmed (or "UNCONFIRMED: ..."); not part of the code's identity.
+    note: str | None = field(default=None, compare=False)
 
     def to_coding(self) -> dict[str, str]:
         return {"system": self.system, "code": self.code, "display": self.display}
@@ -68,13 +70,16 @@ class CodeSystem:
     name: str
     uri: str
 
-    def __call__(self, code: str, display: str) -> Code:
+    def __call__(self, code: str, display: str, note: str | None = None) -> Code:
+        """`note`: where the code's meaning was confirmed, or "UNCONFIRMED: ..." (shown on the site)."""
         if not isinstance(code, str) or not isinstance(display, str):
             raise AuthorError("ARG001", f"{self.name}(code, display) takes two strings, got {code!r:.30}, {display!r:.30}")
+        if note is not None and not isinstance(note, str):
+            raise AuthorError("ARG001", f"{self.name}(..., note=) takes a string, got {note!r:.30}")
         problem = code_problem(self.uri, code)
         if problem:
             raise AuthorError("TERM001", problem)
-        return Code(self.uri, code, display)
+        return Code(self.uri, code, display, note)
 
 
 SNOMED = CodeSystem("SNOMEDCT", SNOMED_URI)

@@ -11,6 +11,7 @@ here imports generator.compile or generator.write at module level.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from generator.jsonfmt import dump_json
@@ -49,13 +50,22 @@ def scenario_test_cases(built: Built) -> list[dict[str, Any]]:
     return add_narratives(test_case_libraries(built), built)
 
 
-def publication_files(built: Built, *, mode: RequestMode = "create",
-                      scenario_outcomes: list[ScenarioOutcome] | None = None) -> dict[str, bytes]:
-    """Relative path -> bytes of everything PUBLISH adds under output/<guideline-id>/.
+@dataclass(frozen=True)
+class Review:
+    """What the reviewer's site shows beyond the build itself, computed by a caller that can.
 
     `scenario_outcomes`: the guideline's scenarios already run on these resources (`cpg build` runs
-    them with one engine for the build); without them they are run here, on an engine of their own.
+    them with one engine for the whole build); when None they are run here, on an engine of their
+    own, so every caller publishes the same bytes. `changes`: `cpg diff`'s JSON of a previous
+    version against this one, for the site's "Changes since" section (`cpg build --changes-since`).
     """
+
+    scenario_outcomes: list[ScenarioOutcome] | None = None
+    changes: dict[str, Any] | None = None
+
+
+def publication_files(built: Built, *, mode: RequestMode = "create", review: Review | None = None) -> dict[str, bytes]:
+    """Relative path -> bytes of everything PUBLISH adds under output/<guideline-id>/ (see `Review`)."""
 
     rg = built.resolved
     g = rg.guideline
@@ -69,9 +79,10 @@ def publication_files(built: Built, *, mode: RequestMode = "create",
         "bundle-collection.json": dump_json(collection_bundle(f"{g.id}-collection", ordered, g.date)),
         "package.tgz": package_tgz(rg, ordered, guide, tests),
         **{f"tests/{t['resourceType']}-{t['id']}.json": dump_json(t) for t in tests},
-        **site_files(built, ordered, run_build_scenarios(built) if scenario_outcomes is None else scenario_outcomes),
+        **site_files(built, ordered, run_build_scenarios(built) if review is None or review.scenario_outcomes is None
+                     else review.scenario_outcomes, changes=review.changes if review is not None else None),
     }
 
 
-__all__ = ["publication_files", "published_resources", "add_narratives", "LogicContext", "HasLogic",
+__all__ = ["publication_files", "Review", "published_resources", "add_narratives", "LogicContext", "HasLogic",
            "package_id", "transaction_bundle", "collection_bundle", "manifest_library"]

@@ -105,16 +105,24 @@ def related_text(action: Mapping[str, Any], titles: Mapping[str, str]) -> list[s
     return texts
 
 
-def activity_view(resource: Mapping[str, Any] | None, fallback_title: str) -> dict[str, Any]:
-    """One ActivityDefinition as the page lists it."""
+def _with_note(coding: Mapping[str, Any], notes: Mapping[tuple[str, str], str]) -> str:
+    """`Display (code)`, marked when the author could not confirm the code's meaning."""
+    note = notes.get((str(coding.get("system")), str(coding.get("code"))), "")
+    return coding_text(dict(coding)) + (" [code meaning UNCONFIRMED]" if note.upper().startswith("UNCONFIRMED") else "")
+
+
+def activity_view(resource: Mapping[str, Any] | None, fallback_title: str,
+                  notes: Mapping[tuple[str, str], str] | None = None) -> dict[str, Any]:
+    """One ActivityDefinition as the page lists it (`notes`: the author's verification note by code)."""
+    notes = notes or {}
     if resource is None:
         return {"title": fallback_title, "kind": None, "codes": [], "do_not": False, "dosages": [],
                 "description": None, "file": None, "product": None, "priority": None, "timing": None}
     return {
         "title": resource.get("title") or fallback_title,
         "kind": resource.get("kind"),
-        "codes": [coding_text(c) for c in resource.get("code", {}).get("coding", [])],
-        "product": " or ".join(coding_text(c) for c in resource.get("productCodeableConcept", {}).get("coding", []))
+        "codes": [_with_note(c, notes) for c in resource.get("code", {}).get("coding", [])],
+        "product": " or ".join(_with_note(c, notes) for c in resource.get("productCodeableConcept", {}).get("coding", []))
                    or concept_text(resource.get("productCodeableConcept")),
         "do_not": bool(resource.get("doNotPerform")),
         "dosages": [d.get("text") for d in resource.get("dosage", []) if d.get("text")],
@@ -126,7 +134,8 @@ def activity_view(resource: Mapping[str, Any] | None, fallback_title: str) -> di
 
 
 def action_views(actions: list[Mapping[str, Any]], by_url: Mapping[str, Mapping[str, Any]],
-                 titles: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+                 titles: Mapping[str, str] | None = None,
+                 notes: Mapping[tuple[str, str], str] | None = None) -> list[dict[str, Any]]:
     """The action tree under a recommendation: each proposal, or a group with its selection rule."""
     titles = dict(titles or {})
     titles.update({str(a["id"]): str(a.get("title") or a["id"]) for a in actions if a.get("id")})
@@ -134,7 +143,7 @@ def action_views(actions: list[Mapping[str, Any]], by_url: Mapping[str, Mapping[
     for action in actions:
         canonical = str(action.get("definitionCanonical", "")).split("|", 1)[0]
         children = action.get("action", [])
-        activity = activity_view(by_url.get(canonical), str(action.get("title") or canonical)) if canonical else None
+        activity = activity_view(by_url.get(canonical), str(action.get("title") or canonical), notes) if canonical else None
         views.append({
             "title": action.get("title") or (activity or {}).get("title"),
             "priority": action.get("priority") or (activity or {}).get("priority"),
@@ -142,6 +151,6 @@ def action_views(actions: list[Mapping[str, Any]], by_url: Mapping[str, Mapping[
             "related": related_text(action, titles),
             "choice": SELECTION_WORDS.get(str(action.get("selectionBehavior"))) if children else None,
             "activity": activity,
-            "children": action_views(children, by_url, titles),
+            "children": action_views(children, by_url, titles, notes),
         })
     return views

@@ -24,6 +24,7 @@ from generator.publish._cql import LogicIndex, Token, index_logic, slug, tokens
 from generator.publish._describe import describe
 from generator.publish._patients import patient_summary
 from generator.publish.narrative import template_environment
+from generator.model.terminology import Code, ValueSet
 from generator.publish.package import package_id
 
 if TYPE_CHECKING:
@@ -101,7 +102,7 @@ def cql_segments(index: LogicIndex) -> list[Segment]:
 
 
 def _recommendation_view(rg: ResolvedGuideline, rr: ResolvedRecommendation, index: LogicIndex,
-                         by_url: dict[str, dict[str, Any]]) -> dict[str, Any]:
+                         by_url: dict[str, dict[str, Any]], notes: dict[tuple[str, str], str]) -> dict[str, Any]:
     rec = rr.recommendation
     define = index.get(rr.applicability_define)
     known = {d.name for d in index.defines}
@@ -136,7 +137,7 @@ def _recommendation_view(rg: ResolvedGuideline, rr: ResolvedRecommendation, inde
         "cql": tuple(tokens(define.cql, known)) if define else (),
         "uses": [{"name": d.name, "anchor": index.anchor(d.name)} for d in uses],
         "choice": SELECTION_WORDS.get(str(top.get("selectionBehavior"))) if top.get("selectionBehavior") != "all" else None,
-        "actions": action_views(_proposals(top), by_url),
+        "actions": action_views(_proposals(top), by_url, notes=notes),
         "sources": sources,
         "file": f"../resources/PlanDefinition-{rr.id}.json",
         "strategy": rr.strategy.strategy.title or rr.strategy.id,
@@ -194,13 +195,18 @@ def value_set_view(resource: dict[str, Any], notes: dict[tuple[str, str], str]) 
 
 
 def code_notes(rg: ResolvedGuideline) -> dict[tuple[str, str], str]:
-    """(system, code) -> the author's note on where the code's meaning was confirmed, if given."""
-    notes: dict[tuple[str, str], str] = {}
-    for code in [*rg.codes, *(c for vs in rg.value_sets for c in vs.codes)]:
-        note = getattr(code, "note", None)
-        if note:
-            notes[(code.system, code.code)] = str(note)
-    return notes
+    """(system, code) -> the author's note on where the code's meaning was confirmed, if given.
+
+    Every code the guideline names: in its logic, its value sets and its activities."""
+    codes: list[Code] = [*rg.codes, *(c for vs in rg.value_sets for c in vs.codes)]
+    for ra in rg.activities:
+        for value in vars(ra.activity).values():
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                if isinstance(item, Code):
+                    codes.append(item)
+                elif isinstance(item, ValueSet):
+                    codes.extend(item.codes)
+    return {(code.system, code.code): str(code.note) for code in codes if getattr(code, "note", None)}
 
 
 def scenario_view(built: HasLogic, outcome: ScenarioOutcome, titles: dict[str, str]) -> dict[str, Any]:
@@ -228,9 +234,19 @@ def scenario_view(built: HasLogic, outcome: ScenarioOutcome, titles: dict[str, s
     }
 
 
-def site_files(built: HasLogic, resources: list[dict[str, Any]],
-               outcomes: list[ScenarioOutcome]) -> dict[str, bytes]:
-    """site/index.html and site/style.css."""
+def changes_view(changes: dict[str, Any] | None, titles: dict[str, str]) -> dict[str, Any] | None:
+    """`cpg diff`'s JSON as the "Changes since" section reads it (recommendations titled and linked)."""
+    if changes is None:
+        return None
+    recommendations = [{**r, "title": titles.get(r["id"], r["id"]),
+                        "anchor": rec_anchor(r["id"]) if r["status"] != "removed" else None}
+                       for r in changes.get("recommendations", [])]
+    return {**changes, "recommendations": recommendations}
+
+
+def site_files(built: HasLogic, resources: list[dict[str, Any]], outcomes: list[ScenarioOutcome], *,
+               changes: dict[str, Any] | None = None) -> dict[str, bytes]:
+    """site/index.html and site/style.css (`changes`: `cpg diff` JSON of a previous version, if given)."""
     rg = built.resolved
     g = rg.guideline
     main = built.logic.translations.get(built.logic.library.name)
@@ -246,10 +262,11 @@ def site_files(built: HasLogic, resources: list[dict[str, Any]],
         "strategies": [
             {"id": rs.id, "anchor": f"strategy-{slug(rs.id)}", "title": rs.strategy.title or rs.id,
              "description": rs.strategy.description,
-             "recommendations": [_recommendation_view(rg, rr, index, by_url) for rr in rs.recommendations]}
+             "recommendations": [_recommendation_view(rg, rr, index, by_url, notes) for rr in rs.recommendations]}
             for rs in rg.strategies
         ],
         "scenarios": [scenario_view(built, o, titles) for o in outcomes],
+        "changes": changes_view(changes, titles),
         "sources": [(key, g.sources[key]) for key in sorted(g.sources)],
         "segments": cql_segments(index),
         "anchors": {d.name: index.anchor(d.name) for d in index.defines},

@@ -17,6 +17,7 @@ import pytest
 import generator.apply.testcases as testcases
 from generator.apply import Artifacts
 from generator.apply._artifacts import ApplyError
+from generator.canonicals import SHARED_LIBRARY_BASE
 from generator.compile import BuiltGuideline, compile_definitions
 from generator.cql.translator import Translator
 from generator.synth.library import library_canonical
@@ -25,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VCF = ROOT / "output" / "vertebral-compression-fracture"
 BASE = "http://example.org/fhir/cpg/vertebral-compression-fracture/Library/"
 MAIN = BASE + "VertebralCompressionFracture"
-HELPERS = BASE + "FHIRHelpers"
+HELPERS = SHARED_LIBRARY_BASE + "FHIRHelpers"  # one FHIRHelpers for every guideline
 DEFINITIONS = Path(__file__).resolve().parent / "definitions"
 
 

@@ -61,3 +61,28 @@ rec = Recommendation(
     sources=[Source("doc", "Obtain MRI of the spine")],
 )
 '''
+
+
+def test_changes_since_a_previous_build_are_on_the_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cpg build --changes-since OLD`: the site lists what `cpg diff OLD <this build>` finds, with the bump."""
+    first = tmp_path / "v1"
+    write_guideline(first, GOOD_REC_WITH_SCENARIOS, version="1.0.0")
+    monkeypatch.chdir(first)
+    assert CliRunner().invoke(main, ["build", "--output", "out", "--no-validate"]).exit_code == 0
+    second = tmp_path / "v2"
+    init = write_guideline(second, GOOD_REC_WITH_SCENARIOS.replace('title="MRI",', 'title="MRI",\n    '
+                                                                   'direction=Direction.AGAINST,', 1),
+                           version="1.0.1")
+    monkeypatch.chdir(second)
+    result = CliRunner().invoke(main, ["build", "--output", "out", "--no-validate",
+                                       "--changes-since", str(first / "out" / "g")])
+    assert result.exit_code == 0, result.output
+    site = (second / "out" / "g" / "site" / "index.html").read_text()
+    section = site[site.index('id="changes"'):site.index("</section>", site.index('id="changes"'))]
+    assert "Changes since 1.0.0" in section
+    assert "<b>major</b> change" in section  # a recommendation turned against: breaking
+    assert "declares a smaller step (patch)" in section
+    assert 'href="#rec-mri"' in section and "direction" in section
+    assert init.is_file()
+    plain = (first / "out" / "g" / "site" / "index.html").read_text()
+    assert 'id="changes"' not in plain  # no previous version given, no section

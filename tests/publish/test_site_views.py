@@ -74,6 +74,9 @@ def test_choice_groups_priority_and_timing_from_the_published_actions() -> None:
     assert first["activity"]["product"] == "alendronate (46041)"
     assert second["activity"]["file"] is None  # an unresolvable definition is still listed, by its title
     assert timing_text({"timingDuration": {"value": 4, "code": "wk"}}) == "for 4 weeks"
+    marked = action_views(actions[1]["action"][:1], {"http://x/AD/alendronate": ad},
+                          notes={("rxnorm", "46041"): "UNCONFIRMED: not found in any public value set"})
+    assert marked[0]["activity"]["product"] == "alendronate (46041) [code meaning UNCONFIRMED]"
     assert timing_text({}) is None
 
 

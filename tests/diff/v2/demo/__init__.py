@@ -1,0 +1,38 @@
+"""Fixture for `cpg diff`, version 2.0.0: against v1, `added-rec` added, `removed-rec` removed,
+`education` re-graded (weak -> strong), `brace` narrowed to adults (applicability; the child scenario
+flips), `calcitonin` dose 200 -> 400 IU, and the fracture value set gains a code."""
+
+from generator import (RXNORM, SNOMED, Citation, Direction, Dosage, Feature, Guideline, Medication, Quantity,
+                       Recommendation, Service, Source, Strategy, Strength, ValueSet, age_in_years, conditions,
+                       weeks)
+
+FRACTURE = ValueSet("vertebral-fracture", title="Vertebral Fracture",
+                    codes=[SNOMED("207957008", "Fracture of vertebral column without spinal cord injury"),
+                           SNOMED("281933007", "Closed fracture of lumbar vertebra")])
+ACUTE = Feature("Acute Fracture", conditions(FRACTURE).onset_within(weeks(4)))
+ADULT = Feature("Adult", age_in_years() >= 18)
+SOURCE = [Source("guide", "should receive calcitonin for 4 weeks")]
+
+dose = Recommendation("calcitonin", title="Calcitonin", statement="Give calcitonin.", when=ACUTE,
+                      then=Medication(title="Calcitonin", code=RXNORM("1000", "calcitonin"),
+                                      dosage=Dosage(text="200 IU daily", dose=Quantity(400, "[iU]"))),
+                      direction=Direction.FOR, sources=SOURCE)
+regraded = Recommendation("education", title="Education", statement="Teach.", when=ACUTE,
+                          then=Service(title="Education", code=SNOMED("409073007", "Education")),
+                          strength=Strength.STRONG, direction=Direction.FOR, sources=SOURCE)
+applicability = Recommendation("brace", title="Brace", statement="Brace.", when=ACUTE & ADULT,
+                               then=Service(title="Brace", code=SNOMED("6261000", "Brace")),
+                               direction=Direction.FOR, sources=SOURCE)
+added = Recommendation("added-rec", title="Added in 2", statement="New.", when=ACUTE,
+                       then=Service(title="Walking aid", code=SNOMED("705417005", "Walking aid")),
+                       direction=Direction.FOR, sources=SOURCE)
+
+guideline = Guideline(
+    id="demo", name="Demo", title="Diff demo", canonical="http://example.org/fhir/demo",
+    version="2.0.0", date="2026-03-01", description="Fixture for cpg diff.", publisher="Test Publisher",
+    sources={"guide": Citation(file="guide.txt", title="Test guide", updated="2026-01-01")},
+    sources_dir="../../../golden/minimal/sources",
+    strategies=[Strategy("care", title="Care", description="Care",
+                         recommendations=[dose, regraded, applicability, added])],
+    features=[ACUTE, ADULT], value_sets=[FRACTURE],
+)

@@ -59,8 +59,8 @@ VERTEBRAL_FRAGILITY_FRACTURE = ValueSet(
         SNOMED("311890007", "Collapse of lumbar vertebra due to osteoporosis", note=_vsac(*_OSTEOPOROTIC_FRACTURES, _R4)),
         SNOMED("311891006", "Collapse of thoracic vertebra due to osteoporosis",
                note=_vsac(*_OSTEOPOROTIC_FRACTURES, _R4)),
-        SNOMED("203450003", "Osteoporotic fracture of lumbar vertebra", note=_vsac(*_OSTEOPOROTIC_FRACTURES, _R4)),
-        SNOMED("203451004", "Osteoporotic fracture of thoracic vertebra", note=_vsac(*_OSTEOPOROTIC_FRACTURES, _R4)),
+        SNOMED("203450003", "Osteoporosis with pathological fracture of lumbar vertebrae", note=_vsac(*_OSTEOPOROTIC_FRACTURES, _R4)),
+        SNOMED("203451004", "Osteoporosis with pathological fracture of thoracic vertebrae", note=_vsac(*_OSTEOPOROTIC_FRACTURES, _R4)),
         SNOMED("11311601000119109", "Osteoporotic fracture of vertebra", note=_vsac(*_OSTEOPOROSIS_NO_FRACTURE)),
         SNOMED("11311441000119109", "Secondary osteoporotic fracture of lumbar vertebra",
                note=_vsac(*_OSTEOPOROSIS_NO_FRACTURE)),
@@ -72,22 +72,20 @@ VERTEBRAL_FRAGILITY_FRACTURE = ValueSet(
 )
 
 #: Codes of the expansion file (expansions/vertebral-fragility-fracture.json), with their evidence; the
-#: test tests/definitions/test_ofp_content.py checks the file lists exactly these plus the codes above.
-_M80_NOTE = _vsac("Osteoporosis", "2.16.840.1.113762.1.4.1248.256")
-_SEQUELA_NOTE = _github("'M80.08XS' / 'M80.88XS ... vertebra(e), sequela' in an ICD-10-CM billing table", "59712119262")
+#: test tests/definitions/test_ofp_guideline.py checks the file lists exactly these plus the codes above.
 _M80_CHARS = {
-    "A": ("initial encounter for fracture", _M80_NOTE),
-    "D": ("subsequent encounter for fracture with routine healing", _M80_NOTE),
-    "G": ("subsequent encounter for fracture with delayed healing", _M80_NOTE),
-    "K": ("subsequent encounter for fracture with nonunion", _M80_NOTE),
-    "P": ("subsequent encounter for fracture with malunion", _M80_NOTE),
-    "S": ("sequela", _SEQUELA_NOTE),
+    "A": "initial encounter for fracture",
+    "D": "subsequent encounter for fracture with routine healing",
+    "G": "subsequent encounter for fracture with delayed healing",
+    "K": "subsequent encounter for fracture with nonunion",
+    "P": "subsequent encounter for fracture with malunion",
+    "S": "sequela",
 }
 ICD10CM_VERTEBRAL_FRAGILITY_FRACTURES = [
     ICD10CM(f"{prefix}X{char}", f"{kind} osteoporosis with current pathological fracture, vertebra(e), {text}",
-            note=note)
+            note=_vsac(*_OSTEOPOROTIC_FRACTURES, _R4) + " (code and display as listed)")
     for prefix, kind in (("M80.08", "Age-related"), ("M80.88", "Other"))
-    for char, (text, note) in _M80_CHARS.items()
+    for char, text in _M80_CHARS.items()
 ]
 
 # --- sex and menopause -------------------------------------------------------------------------------
@@ -187,7 +185,7 @@ ORAL_ROUTE = SNOMED("26643006", "Oral route",
                     note="Confirmed: DICOM CID 11 Route of Administration, bvdh/dicom-terminology-in-fhir.")
 EDUCATION = SNOMED("409073007", "Education", note="Confirmed: FHIR R4 servicerequest-category value set.")
 FOLLOW_UP = SNOMED("390906007", "Follow-up encounter",
-                   note=_vsac("Encounter to Document Medications", "2.16.840.1.113883.3.600.1.1834"))
+                   note=_vsac("Face-to-Face Interaction", "2.16.840.1.113883.3.464.1003.101.12.1048"))
 CLINICIAN_ADVICE = LOCAL("clinician-advice", "Advice to the treating clinician",
                          note="Local by design: the message of a Communication to the clinician.")
 

@@ -227,3 +227,10 @@ def test_artifacts_carry_the_required_features(built) -> None:  # type: ignore[n
 
     cql = built.logic.library.text
     assert "[MedicationStatement]" in cql and "Patient.gender" in cql and "Now() - 12 months" in cql
+
+
+def test_review_lists_every_code_with_its_note_and_every_recommendation() -> None:
+    review = (PACKAGE_DIR / "REVIEW.md").read_text(encoding="utf-8")
+    missing = [c.code for c in _codes() if f"| {c.code} | {c.display} | {c.note} |" not in review]
+    assert missing == []
+    assert [rid for rid in RECS if f"`{rid}`" not in review] == []

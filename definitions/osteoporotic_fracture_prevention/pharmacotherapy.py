@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from generator import (Choice, Direction, Dosage, Medication, Priority, Process, Recommendation, Selection, Source,
-                       Strategy, days, immediately)
+                       Strategy, days)
 
 from . import features as f
 from . import terminology as t
@@ -20,12 +20,16 @@ _IBANDRONATE_STRONTIUM = Source("001", "Ibandronate and strontium ranelate are o
 _DENOSUMAB = Source("002", "Denosumab is an alternative first-line agent")
 _DO_NOT_IGNORE = Source("002", "Do not ignore underlying osteoporosis treatment - fracture management alone without "
                                "addressing bone health leads to future fractures")
+#: "Immediately" for ongoing drug therapy is the start, in the source's words. Not `immediately()`: that is a
+#: one-off event (Timing.repeat.count 1), which `$apply` merges into the daily dosage timing - one dose only.
+START_IMMEDIATELY = "start immediately"
+
 _FAILURE_TO_TREAT = Source("003", "Failure to treat the underlying osteopenia can result in future fractures")
 
 
 def _agents(*, bisphosphonates: bool, priority: Priority | None = None, now: bool = False) -> Choice:
     """One osteoporosis agent of those the sources name; each its own activity (one request per drug)."""
-    timing = immediately() if now else None
+    timing = START_IMMEDIATELY if now else None
     members = [
         Medication(title="Denosumab", code=t.DENOSUMAB, priority=priority, timing=timing),
         Medication(title="Strontium ranelate", code=t.STRONTIUM_RANELATE, priority=priority, timing=timing),
@@ -48,10 +52,10 @@ calcium_vitamin_d = Recommendation(
     when=f.HAS_FRACTURE,
     then=[
         Medication(title="Calcium: at least 1000 mg elemental calcium daily", code=t.CALCIUM_CARBONATE,
-                   timing=immediately(),
+                   timing=START_IMMEDIATELY,
                    dosage=Dosage(text="At least 1000 mg elemental calcium daily", frequency=1, period=days(1),
                                  route=t.ORAL_ROUTE)),
-        Medication(title="Vitamin D: at least 800 IU daily", code=t.CHOLECALCIFEROL, timing=immediately(),
+        Medication(title="Vitamin D: at least 800 IU daily", code=t.CHOLECALCIFEROL, timing=START_IMMEDIATELY,
                    dosage=Dosage(text="At least 800 IU vitamin D daily", frequency=1, period=days(1),
                                  route=t.ORAL_ROUTE)),
     ],

@@ -126,7 +126,7 @@ non_bisphosphonate = Recommendation(
     "pharmacotherapy-bisphosphonate-contraindicated",
     title="Bisphosphonate contraindicated: an osteoporosis agent other than a bisphosphonate",
     statement="When bisphosphonates are contraindicated, treat the osteoporosis with denosumab or strontium "
-    "ranelate.",
+    "ranelate; the sources state no contraindications of these two, so check them before prescribing.",
     when=f.UNTREATED & f.BISPHOSPHONATE_CONTRAINDICATED,
     then=_agents(bisphosphonates=False),
     direction=Direction.FOR,

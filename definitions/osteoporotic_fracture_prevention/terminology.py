@@ -146,6 +146,11 @@ CREATININE_CLEARANCE = ValueSet(
 # --- medications (RxNorm ingredients) ------------------------------------------------------------------
 
 ALENDRONATE = RXNORM("46041", "alendronate", note=_US_CORE_SUBSTANCE)
+#: EHRs record products (RxNorm SCD), not ingredients; the one product code whose meaning could be confirmed.
+ALENDRONATE_70_MG_TABLET = RXNORM("904431", "alendronate sodium 70 MG Oral Tablet",
+                                  note=_github("'904431' as 'Alendronate Sodium 70 MG Oral Tablet' (SCD) in a pharmacy "
+                                               "table, a claims generator and a C-CDA medication list with RxNorm OID "
+                                               "2.16.840.1.113883.6.88", "43616691408", "56002413418", "24305375500"))
 RISEDRONATE = RXNORM("73056", "risedronate", note=_US_CORE_SUBSTANCE)
 IBANDRONATE = RXNORM("115264", "ibandronate", note=_US_CORE_SUBSTANCE)
 DENOSUMAB = RXNORM("993449", "denosumab", note="UNCONFIRMED: RxNorm id not found in the public sources searched "
@@ -161,15 +166,18 @@ OXYCODONE = RXNORM("7804", "oxycodone", note=_US_CORE_SUBSTANCE)
 BISPHOSPHONATES = ValueSet(
     "bisphosphonates",
     title="Bisphosphonates",
-    description="Bisphosphonates named by the sources (alendronate, risedronate, ibandronate).",
-    codes=[ALENDRONATE, RISEDRONATE, IBANDRONATE],
+    description="Bisphosphonates named by the sources (alendronate, risedronate, ibandronate): the RxNorm "
+    "ingredients and the alendronate 70 mg tablet product. Other products (SCD/SBD codes) are not listed: a "
+    "rule-based RxNorm value set needs a terminology server (ingredient -> product is not a code hierarchy).",
+    codes=[ALENDRONATE, ALENDRONATE_70_MG_TABLET, RISEDRONATE, IBANDRONATE],
 )
 
 OSTEOPOROSIS_DRUGS = ValueSet(
     "osteoporosis-pharmacotherapy",
     title="Osteoporosis pharmacotherapy",
-    description="The osteoporosis agents named by the sources: the bisphosphonates, denosumab, strontium ranelate.",
-    codes=[ALENDRONATE, RISEDRONATE, IBANDRONATE, DENOSUMAB, STRONTIUM_RANELATE],
+    description="The osteoporosis agents named by the sources: the bisphosphonates, denosumab, strontium ranelate "
+    "(ingredients, and the one confirmed alendronate product).",
+    codes=[ALENDRONATE, ALENDRONATE_70_MG_TABLET, RISEDRONATE, IBANDRONATE, DENOSUMAB, STRONTIUM_RANELATE],
 )
 
 OPIOIDS = ValueSet(

@@ -58,6 +58,11 @@ SCENARIOS = [
               "86-year-old postmenopausal woman, recent vertebral fracture, hypocalcaemia, creatinine clearance 25",
               [*EVERY_FRACTURE, "pharmacotherapy-bisphosphonate-contraindicated", "bisphosphonate-contraindicated",
                "risedronate-not-in-severe-renal-impairment"]),
+    # Renal limit alone: the agent choice stands (the sources restrict only risedronate), risedronate is not
+    # proposed to this postmenopausal woman and is advised against.
+    _scenario("postmenopausal-woman-crcl-25",
+              "81-year-old postmenopausal woman, M80.08XA 3 weeks ago, creatinine clearance 25 mL/min (24 h urine)",
+              [*EVERY_FRACTURE, "start-pharmacotherapy-recent-fracture", "risedronate-not-in-severe-renal-impairment"]),
     # Look-back: fracture older than 12 months, never treated: treatment without urgency; a woman with no
     # recorded menopause gets no risedronate proposal (it is not inferred from age).
     _scenario("woman-old-fracture-untreated",

@@ -47,4 +47,5 @@ def test_wrong_kind_of_value_is_located(tmp_path: Path, case: str) -> None:
 
 def test_the_shipped_definitions_pass() -> None:
     bag = DiagnosticBag()
-    assert len(load_definitions(ROOT / "definitions", bag)) == 1 and bag.items == []
+    packages = [p for p in (ROOT / "definitions").iterdir() if (p / "__init__.py").is_file()]
+    assert len(load_definitions(ROOT / "definitions", bag)) == len(packages) >= 2 and bag.items == []

@@ -36,12 +36,16 @@ def _clinical_concept(term: Code | ValueSet | None, rg: ResolvedGuideline, text:
     return None
 
 
-def timing_json(timing: Timing) -> dict[str, Any]:
-    """The FHIR Timing of an activity: the source's words in code.text, structured parts in repeat."""
+def timing_json(timing: Timing, *, medication: bool = False) -> dict[str, Any]:
+    """The FHIR Timing of an activity: the source's words in code.text, structured parts in repeat.
+
+    "At"/"immediately" make a one-off event `count` 1, except for a medication: there the timing
+    says when to *start*, and `$apply` merges it into the dosage's Timing, where `count` 1 would
+    mean a single dose."""
     repeat: dict[str, Any] = {}
     if timing.duration is not None:
         repeat["boundsDuration"] = timing.duration.to_fhir()
-    elif timing.offset is not None:
+    elif timing.offset is not None and not medication:
         repeat["count"] = 1  # a one-off event ("at 4-6 weeks", "immediately")
     result: dict[str, Any] = {}
     if repeat:
@@ -99,7 +103,7 @@ def activity_definition(rg: ResolvedGuideline, ra: ResolvedActivity) -> dict[str
         resource["priority"] = activity.priority.value
     resource["doNotPerform"] = activity.do_not_perform
     if isinstance(activity.timing, Timing):
-        resource["timingTiming"] = timing_json(activity.timing)
+        resource["timingTiming"] = timing_json(activity.timing, medication=isinstance(activity, Medication))
     if isinstance(activity, Service) and activity.body_site is not None:
         resource["bodySite"] = [{"coding": [activity.body_site.to_coding()]}]
     if isinstance(activity, Medication):

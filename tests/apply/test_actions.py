@@ -262,3 +262,20 @@ def test_one_offset_is_a_range_not_a_duration() -> None:
 
     six = {"value": 6, "unit": "weeks", "system": "http://unitsofmeasure.org", "code": "wk"}
     assert _action_timing(at(weeks(6), after="fracture identification"), {}) == {"timingRange": {"low": six, "high": six}}
+
+
+def test_a_medication_started_immediately_is_not_a_single_dose() -> None:
+    """"Start immediately" is when to start a daily medication, not `count` 1 (one dose) in its dosage."""
+    from generator.apply._plan import _kind_fields
+    from generator.model.activities import immediately
+    from generator.synth.activitydefinition import timing_json
+
+    start = immediately()
+    assert timing_json(start)["repeat"] == {"count": 1}  # a one-off service: once
+    medication = timing_json(start, medication=True)
+    assert "repeat" not in medication and medication["code"]["text"] == start.text
+    ad = {"productCodeableConcept": {"text": "alendronate"}, "timingTiming": medication,
+          "dosage": [{"text": "70 mg weekly", "timing": {"repeat": {"frequency": 1, "period": 1, "periodUnit": "wk"}}}]}
+    request: dict = {}
+    _kind_fields("MedicationRequest", ad, request)
+    assert request["dosageInstruction"][0]["timing"]["repeat"] == {"frequency": 1, "period": 1, "periodUnit": "wk"}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from generator import (Communication, Direction, Dosage, Medication, Process, Quantity, Recommendation, Service,
-                             Source, Strategy, Strength, weeks)
+from dataclasses import replace
+
+from generator import (Communication, Direction, Dosage, Medication, NoRecommendation, Process, Quantity,
+                       Recommendation, Service, Source, Strategy, Strength, days, lasting, weeks)
 
 from . import features as f
 from . import terminology as t
@@ -44,6 +46,11 @@ calcitonin = Recommendation(
     when=f.ACUTE & f.NEUROLOGICALLY_INTACT,
     then=Medication(
         title="Calcitonin (salmon) 200 IU for 4 weeks", code=t.CALCITONIN,
+        # "for 4 weeks from fracture identification" (001/002/004) starting "0-5 days after onset" (000),
+        # "immediately" (004): the 4-week course with its start window (lasting() plus the offset window).
+        timing=replace(lasting(weeks(4), starting="fracture identification"), offset=days(0), offset_high=days(5),
+                       text="start 0-5 days after onset (immediately at fracture identification), for 4 weeks "
+                       "from fracture identification"),
         dosage=[
             Dosage(text="200 IU intranasally for 4 weeks", dose=Quantity(200, "[iU]"), duration=weeks(4),
                    route=t.NASAL_ROUTE),

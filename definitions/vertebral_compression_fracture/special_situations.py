@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from generator import Direction, Medication, Process, Recommendation, Service, Source, Strategy
+from generator import (Choice, Direction, Medication, Priority, Process, Recommendation, Selection, Service, Source,
+                       Strategy, immediately)
 
 from . import features as f
 from . import terminology as t
@@ -15,9 +16,11 @@ multidisciplinary = Recommendation(
     when=f.HAS_FRACTURE & f.MALIGNANCY,
     then=[
         Service(title="Referral to interventional radiology", code=t.REFERRAL, category="referral",
-                timing="immediately"),
-        Service(title="Referral to spine surgery", code=t.REFERRAL, category="referral", timing="immediately"),
-        Service(title="Referral to radiation oncology", code=t.REFERRAL, category="referral", timing="immediately"),
+                priority=Priority.URGENT, timing=immediately()),
+        Service(title="Referral to spine surgery", code=t.REFERRAL, category="referral",
+                priority=Priority.URGENT, timing=immediately()),
+        Service(title="Referral to radiation oncology", code=t.REFERRAL, category="referral",
+                priority=Priority.URGENT, timing=immediately()),
     ],
     direction=Direction.FOR,
     sources=[
@@ -25,6 +28,8 @@ multidisciplinary = Recommendation(
                       "management including interventional radiology, surgery, and radiation oncology"),
         Source("000", "Multidisciplinary approach involving interventional radiology, surgery, and radiation oncology"),
     ],
+    rationale="001 \"requires immediate multidisciplinary management\", listed under \"Immediate Referral Criteria (Do "
+    "Not Delay)\": each referral has priority urgent and timing immediately.",
 )
 
 thermal_ablation = Recommendation(
@@ -66,11 +71,17 @@ radiation_oncology_neuro = Recommendation(
     statement="For fractures with neurological compromise involving spinal metastases, obtain a radiation oncology "
     "consultation in addition to surgical consultation.",
     when=f.HAS_FRACTURE & f.SPINAL_METASTASES & (f.NEURO_DEFICIT | f.CORD_COMPRESSION),
-    then=Service(title="Radiation oncology consultation", code=t.REFERRAL, category="referral", timing="immediately"),
+    then=Service(title="Radiation oncology consultation", code=t.REFERRAL, category="referral",
+                 priority=Priority.URGENT, timing=immediately()),
     direction=Direction.FOR,
     sources=[
         Source("000", "Radiation oncology consultation for cases involving spinal metastases"),
+        Source("001", "Known malignancy or suspected pathologic fracture requires immediate multidisciplinary "
+                      "management including interventional radiology, surgery, and radiation oncology"),
     ],
+    rationale="Urgency from 001: spinal metastases are a known malignancy, whose multidisciplinary management "
+    "including radiation oncology is immediate (priority urgent, timing immediately); with neurological compromise "
+    "001 also asks for immediate surgical referral.",
 )
 
 mastocytosis_augmentation = Recommendation(

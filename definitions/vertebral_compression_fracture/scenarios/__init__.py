@@ -17,10 +17,10 @@ from generator import ALL_OTHERS, Scenario
 EVALUATION_DATE = "2026-11-21"
 
 #: Bone health and follow-up that apply to every patient with a vertebral compression fracture.
+#: Issue 13 phase 2: denosumab and strontium ranelate are no longer recommendations of their own applying to every
+#: fracture; they are members of the one osteoporosis-agent choice (osteoporosis-pharmacotherapy-*).
 EVERY_FRACTURE = [
     "calcium-vitamin-d",
-    "strontium-ranelate-option",
-    "denosumab-alternative",
     "follow-up-monitor-new-fractures",
     "fall-prevention-education",
 ]
@@ -160,6 +160,8 @@ SCENARIOS = [
             "calcitonin-acute-pain",
             "acetaminophen-mild-pain",
             "bisphosphonate-contraindicated",
+            # issue 13 phase 2: the osteoporosis agent is then a choice of denosumab or strontium ranelate.
+            "osteoporosis-pharmacotherapy-no-bisphosphonate",
             "vertebroplasty-not-recommended",
         ],
         absent=ALL_OTHERS,
@@ -287,6 +289,8 @@ SCENARIOS = [
             "calcitonin-acute-pain",
             "acetaminophen-mild-pain",
             "bisphosphonate-contraindicated",
+            # issue 13 phase 2: the osteoporosis agent is then a choice of denosumab or strontium ranelate.
+            "osteoporosis-pharmacotherapy-no-bisphosphonate",
             "vertebroplasty-not-recommended",
         ],
         absent=ALL_OTHERS,
@@ -453,6 +457,8 @@ SCENARIOS = [
             "mri-spine-without-contrast",
             "calcitonin-acute-pain",
             "bisphosphonate-contraindicated",
+            # issue 13 phase 2: the osteoporosis agent is then a choice of denosumab or strontium ranelate.
+            "osteoporosis-pharmacotherapy-no-bisphosphonate",
             "vertebroplasty-not-recommended",
         ],
         absent=ALL_OTHERS,

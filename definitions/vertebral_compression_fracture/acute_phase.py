@@ -152,7 +152,12 @@ analgesics_no_recommendation = Recommendation(
     statement="There is insufficient evidence for a formal recommendation for or against opioid/analgesic use; "
     "they remain a clinical option based on clinical judgement.",
     when=f.CONSERVATIVE_CANDIDATE,
-    then=Medication(title="Opioid or other analgesic (clinical judgement)", code=t.ANALGESICS),
+    then=NoRecommendation(
+        code=t.NOTIFICATION,
+        about="opioids or other analgesics",
+        reason="The evidence is insufficient for a formal recommendation (AAOS); they remain a clinical option "
+        "based on clinical judgement.",
+    ),
     direction=None,
     strength=None,
     sources=[
@@ -219,7 +224,12 @@ bracing = Recommendation(
     statement="There is no recommendation for or against bracing: evidence is inconclusive and the decision is at "
     "the physician's discretion; a brace may be used for comfort.",
     when=f.CONSERVATIVE_CANDIDATE,
-    then=Service(title="Spinal brace for comfort (physician discretion)", code=t.SPINAL_BRACE, category="therapy"),
+    then=NoRecommendation(
+        code=t.NOTIFICATION,
+        about="bracing",
+        reason="The evidence is inconclusive (a single study); the decision is at the physician's discretion, and a "
+        "brace may be used for comfort.",
+    ),
     direction=None,
     sources=[
         Source("001", "No recommendation for or against bracing due to inconclusive evidence from a single study that "
@@ -230,6 +240,10 @@ bracing = Recommendation(
         Source("003", "Bracing for comfort as needed"),
         Source("002", "Bracing may be considered, though evidence is limited to specific brace types"),
     ],
+    rationale="Sources differ in tone: 001 (latest) states no recommendation for or against (inconclusive evidence) "
+    "and 004 leaves it to the physician; 000, 002 and 003 describe bracing for comfort or pain relief without a "
+    "grade. Encoded as a \"no recommendation\" statement to the clinician (comfort use in its reason), never as an "
+    "order for a brace.",
 )
 
 exercise = Recommendation(
@@ -238,7 +252,12 @@ exercise = Recommendation(
     statement="There is no recommendation for or against supervised or unsupervised exercise programmes; evidence is "
     "insufficient, though one study showed benefit in quality-of-life (symptom and emotion) domains at 6 months.",
     when=f.CONSERVATIVE_CANDIDATE,
-    then=Service(title="Supervised or unsupervised exercise programme", code=t.EXERCISE_THERAPY, category="therapy"),
+    then=NoRecommendation(
+        code=t.NOTIFICATION,
+        about="supervised or unsupervised exercise programmes",
+        reason="The evidence is insufficient, though one study showed benefit in quality-of-life (symptom and "
+        "emotion) domains at 6 months.",
+    ),
     direction=None,
     sources=[
         Source("001", "No recommendation for or against supervised or unsupervised exercise programs due to "
@@ -254,7 +273,12 @@ electrical_stimulation = Recommendation(
     statement="Electrical stimulation has inconclusive evidence, with insufficient power to demonstrate pain relief "
     "or quality-of-life improvement.",
     when=f.CONSERVATIVE_CANDIDATE,
-    then=Service(title="Electrical stimulation", code=t.ELECTRICAL_STIMULATION, category="therapy"),
+    then=NoRecommendation(
+        code=t.NOTIFICATION,
+        about="electrical stimulation",
+        reason="The evidence is inconclusive, with insufficient power to demonstrate pain relief or quality-of-life "
+        "improvement.",
+    ),
     direction=None,
     sources=[
         Source("001", "Electrical stimulation has inconclusive evidence with insufficient power to demonstrate pain "

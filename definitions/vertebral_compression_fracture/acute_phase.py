@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from generator import (Communication, Direction, Dosage, Medication, NoRecommendation, Process, Quantity,
-                       Recommendation, Service, Source, Strategy, Strength, days, lasting, weeks)
+from generator import (Choice, Communication, Direction, Dosage, Medication, NoRecommendation, Process, Quantity,
+                       Recommendation, Selection, Service, Source, Strategy, Strength, days, lasting, weeks)
 
 from . import features as f
 from . import terminology as t
@@ -115,8 +115,12 @@ opioids = Recommendation(
     statement="If necessary, use short-term opioids for severe pain (controlled or extended-release morphine, "
     "codeine or oxycodone have given effective relief for 1-9 weeks).",
     when=f.CONSERVATIVE_CANDIDATE & f.SEVERE_PAIN,
-    then=Medication(title="Short-term opioid analgesic", code=t.OPIOIDS,
-                    dosage=Dosage(text="Short-term opioid for severe pain", as_needed=True)),
+    then=Choice(
+        *(Medication(title=f"Short-term {name}", code=code,
+                     dosage=Dosage(text=f"Short-term {name} for severe pain", as_needed=True))
+          for name, code in (("morphine", t.MORPHINE), ("codeine", t.CODEINE), ("oxycodone", t.OXYCODONE))),
+        select=Selection.EXACTLY_ONE, title="One short-term opioid (morphine, codeine or oxycodone)",
+    ),
     direction=Direction.FOR,
     sources=[
         Source("000", "Short-term opioids for severe pain"),
@@ -127,7 +131,8 @@ opioids = Recommendation(
     ],
     rationale="002 allows opioids for moderate to severe pain; 000 and 003 restrict them to severe pain or "
     "\"if necessary\". The narrower (severe pain) applicability is encoded. See also the AAOS grading "
-    "(analgesics-no-recommendation) and the caution in the elderly (opioid-caution-elderly).",
+    "(analgesics-no-recommendation) and the caution in the elderly (opioid-caution-elderly). The opioids 002 names "
+    "(morphine, codeine, oxycodone) are alternatives: one choice, one request per drug.",
 )
 
 opioid_caution = Recommendation(

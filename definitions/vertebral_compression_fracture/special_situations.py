@@ -90,7 +90,11 @@ mastocytosis_augmentation = Recommendation(
     statement="In selected patients with systemic mastocytosis, vertebroplasty or kyphoplasty may be used for "
     "refractory pain associated with vertebral compression fractures.",
     when=f.HAS_FRACTURE & f.MASTOCYTOSIS & f.SIGNIFICANT_PAIN,
-    then=Service(title="Vertebroplasty or kyphoplasty", code=t.VERTEBRAL_AUGMENTATION, category="procedure"),
+    then=Choice(
+        Service(title="Percutaneous vertebroplasty", code=t.VERTEBROPLASTY, category="procedure"),
+        Service(title="Balloon kyphoplasty", code=t.KYPHOPLASTY, category="procedure"),
+        select=Selection.EXACTLY_ONE, title="Vertebroplasty or kyphoplasty",
+    ),
     direction=Direction.FOR,
     sources=[
         Source("002", "Vertebroplasty/kyphoplasty for refractory pain associated with vertebral compression fractures "
@@ -104,10 +108,11 @@ refractory_bone_pain = Recommendation(
     statement="In systemic mastocytosis, for refractory bone pain not responding to bisphosphonates, consider "
     "PEG-interferon-alfa or denosumab (anti-RANKL monoclonal antibody).",
     when=f.HAS_FRACTURE & f.MASTOCYTOSIS & f.ON_BISPHOSPHONATE & f.OLDER_THAN_THREE_MONTHS & f.SIGNIFICANT_PAIN,
-    then=[
+    then=Choice(
         Medication(title="Denosumab", code=t.DENOSUMAB),
         Medication(title="PEG-interferon-alfa", code=t.PEGINTERFERON_ALFA_2A),
-    ],
+        select=Selection.EXACTLY_ONE, title="PEG-interferon-alfa or denosumab",
+    ),
     direction=Direction.FOR,
     sources=[
         Source("002", "For patients with refractory bone pain not responding to bisphosphonates, consider "

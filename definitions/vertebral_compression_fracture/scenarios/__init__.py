@@ -767,4 +767,20 @@ SCENARIOS = [
         ],
         absent=ALL_OTHERS,
     ),
+    Scenario(
+        "alendronate-medication-statement",
+        title="L1 fracture 4 months ago, pain 6 (valueInteger), alendronate reported as a MedicationStatement",
+        bundle="scenarios/alendronate-medication-statement.json",
+        date=EVALUATION_DATE,
+        present=[
+            *EVERY_FRACTURE,
+            *BISPHOSPHONATE_THERAPY,
+            "bisphosphonate-periodic-reevaluation",
+            "new-mri-if-symptoms-change-or-imaging-old",
+            "vertebroplasty-not-recommended",
+            "referral-persistent-pain",
+            "dorsal-root-ganglion-block",
+        ],
+        absent=ALL_OTHERS,
+    ),
 ]

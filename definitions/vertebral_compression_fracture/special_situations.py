@@ -121,7 +121,8 @@ refractory_bone_pain = Recommendation(
     rationale="In 002 this statement sits in \"Special Populations\" directly after the systemic mastocytosis "
     "statement; PEG-interferon-alfa is a mastocytosis treatment, so the recommendation is restricted to patients "
     "with systemic mastocytosis (it previously applied to every patient in pain on a bisphosphonate). Denosumab "
-    "remains available to all patients as an alternative first-line agent (denosumab-alternative). \"Refractory\" "
+    "remains available to all patients as an alternative first-line agent (in the osteoporosis-agent choice, "
+    "osteoporosis-pharmacotherapy-*). \"Refractory\" "
     "is computed as a fracture older than 3 months with a pain score of 4 or more while taking a bisphosphonate.",
 )
 

@@ -16,7 +16,8 @@ calcium_vitamin_d = Recommendation(
     when=f.HAS_FRACTURE,
     then=[
         Medication(title="Calcium: at least 1000 mg elemental calcium daily", code=t.CALCIUM_CARBONATE,
-                   timing=immediately(), dosage=Dosage(text="At least 1000 mg elemental calcium daily", frequency=1, period=days(1),
+                   timing=immediately(),
+                   dosage=Dosage(text="At least 1000 mg elemental calcium daily", frequency=1, period=days(1),
                                  route=t.ORAL_ROUTE)),
         Medication(title="Vitamin D at least 800 IU daily", code=t.CHOLECALCIFEROL, timing=immediately(),
                    dosage=Dosage(text="At least 800 IU vitamin D daily", frequency=1, period=days(1),

@@ -133,8 +133,8 @@ CHECKLIST = [
      "osteoporosis-pharmacotherapy-bisphosphonate-renal", {"001", "004"}),
     ("Pulmonary dysfunction: referral for percutaneous vertebral augmentation (also after 3 months)",
      "pulmonary-dysfunction-augmentation-referral", {"001"}),
-    ("Bisphosphonate contraindicated: denosumab or strontium ranelate", "osteoporosis-pharmacotherapy-no-bisphosphonate",
-     {"001", "002", "004"}),
+    ("Bisphosphonate contraindicated: denosumab or strontium ranelate",
+     "osteoporosis-pharmacotherapy-no-bisphosphonate", {"001", "002", "004"}),
 ]
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from generator import (Communication, Direction, Dosage, Medication, Process, Quantity, Recommendation, Service,
-                             Source, Strategy, Strength, weeks)
+from dataclasses import replace
+
+from generator import (Choice, Communication, Direction, Dosage, Medication, NoRecommendation, Process, Quantity,
+                       Recommendation, Selection, Service, Source, Strategy, Strength, days, lasting, weeks)
 
 from . import features as f
 from . import terminology as t
@@ -44,6 +46,11 @@ calcitonin = Recommendation(
     when=f.ACUTE & f.NEUROLOGICALLY_INTACT,
     then=Medication(
         title="Calcitonin (salmon) 200 IU for 4 weeks", code=t.CALCITONIN,
+        # "for 4 weeks from fracture identification" (001/002/004) starting "0-5 days after onset" (000),
+        # "immediately" (004): the 4-week course with its start window (lasting() plus the offset window).
+        timing=replace(lasting(weeks(4), starting="fracture identification"), offset=days(0), offset_high=days(5),
+                       text="start 0-5 days after onset (immediately at fracture identification), for 4 weeks "
+                       "from fracture identification"),
         dosage=[
             Dosage(text="200 IU intranasally for 4 weeks", dose=Quantity(200, "[iU]"), duration=weeks(4),
                    route=t.NASAL_ROUTE),
@@ -108,8 +115,12 @@ opioids = Recommendation(
     statement="If necessary, use short-term opioids for severe pain (controlled or extended-release morphine, "
     "codeine or oxycodone have given effective relief for 1-9 weeks).",
     when=f.CONSERVATIVE_CANDIDATE & f.SEVERE_PAIN,
-    then=Medication(title="Short-term opioid analgesic", code=t.OPIOIDS,
-                    dosage=Dosage(text="Short-term opioid for severe pain", as_needed=True)),
+    then=Choice(
+        *(Medication(title=f"Short-term {name}", code=code,
+                     dosage=Dosage(text=f"Short-term {name} for severe pain", as_needed=True))
+          for name, code in (("morphine", t.MORPHINE), ("codeine", t.CODEINE), ("oxycodone", t.OXYCODONE))),
+        select=Selection.EXACTLY_ONE, title="One short-term opioid (morphine, codeine or oxycodone)",
+    ),
     direction=Direction.FOR,
     sources=[
         Source("000", "Short-term opioids for severe pain"),
@@ -120,7 +131,8 @@ opioids = Recommendation(
     ],
     rationale="002 allows opioids for moderate to severe pain; 000 and 003 restrict them to severe pain or "
     "\"if necessary\". The narrower (severe pain) applicability is encoded. See also the AAOS grading "
-    "(analgesics-no-recommendation) and the caution in the elderly (opioid-caution-elderly).",
+    "(analgesics-no-recommendation) and the caution in the elderly (opioid-caution-elderly). The opioids 002 names "
+    "(morphine, codeine, oxycodone) are alternatives: one choice, one request per drug.",
 )
 
 opioid_caution = Recommendation(
@@ -145,7 +157,12 @@ analgesics_no_recommendation = Recommendation(
     statement="There is insufficient evidence for a formal recommendation for or against opioid/analgesic use; "
     "they remain a clinical option based on clinical judgement.",
     when=f.CONSERVATIVE_CANDIDATE,
-    then=Medication(title="Opioid or other analgesic (clinical judgement)", code=t.ANALGESICS),
+    then=NoRecommendation(
+        code=t.NOTIFICATION,
+        about="opioids or other analgesics",
+        reason="The evidence is insufficient for a formal recommendation (AAOS); they remain a clinical option "
+        "based on clinical judgement.",
+    ),
     direction=None,
     strength=None,
     sources=[
@@ -212,7 +229,12 @@ bracing = Recommendation(
     statement="There is no recommendation for or against bracing: evidence is inconclusive and the decision is at "
     "the physician's discretion; a brace may be used for comfort.",
     when=f.CONSERVATIVE_CANDIDATE,
-    then=Service(title="Spinal brace for comfort (physician discretion)", code=t.SPINAL_BRACE, category="therapy"),
+    then=NoRecommendation(
+        code=t.NOTIFICATION,
+        about="bracing",
+        reason="The evidence is inconclusive (a single study); the decision is at the physician's discretion, and a "
+        "brace may be used for comfort.",
+    ),
     direction=None,
     sources=[
         Source("001", "No recommendation for or against bracing due to inconclusive evidence from a single study that "
@@ -223,6 +245,10 @@ bracing = Recommendation(
         Source("003", "Bracing for comfort as needed"),
         Source("002", "Bracing may be considered, though evidence is limited to specific brace types"),
     ],
+    rationale="Sources differ in tone: 001 (latest) states no recommendation for or against (inconclusive evidence) "
+    "and 004 leaves it to the physician; 000, 002 and 003 describe bracing for comfort or pain relief without a "
+    "grade. Encoded as a \"no recommendation\" statement to the clinician (comfort use in its reason), never as an "
+    "order for a brace.",
 )
 
 exercise = Recommendation(
@@ -231,7 +257,12 @@ exercise = Recommendation(
     statement="There is no recommendation for or against supervised or unsupervised exercise programmes; evidence is "
     "insufficient, though one study showed benefit in quality-of-life (symptom and emotion) domains at 6 months.",
     when=f.CONSERVATIVE_CANDIDATE,
-    then=Service(title="Supervised or unsupervised exercise programme", code=t.EXERCISE_THERAPY, category="therapy"),
+    then=NoRecommendation(
+        code=t.NOTIFICATION,
+        about="supervised or unsupervised exercise programmes",
+        reason="The evidence is insufficient, though one study showed benefit in quality-of-life (symptom and "
+        "emotion) domains at 6 months.",
+    ),
     direction=None,
     sources=[
         Source("001", "No recommendation for or against supervised or unsupervised exercise programs due to "
@@ -247,7 +278,12 @@ electrical_stimulation = Recommendation(
     statement="Electrical stimulation has inconclusive evidence, with insufficient power to demonstrate pain relief "
     "or quality-of-life improvement.",
     when=f.CONSERVATIVE_CANDIDATE,
-    then=Service(title="Electrical stimulation", code=t.ELECTRICAL_STIMULATION, category="therapy"),
+    then=NoRecommendation(
+        code=t.NOTIFICATION,
+        about="electrical stimulation",
+        reason="The evidence is inconclusive, with insufficient power to demonstrate pain relief or quality-of-life "
+        "improvement.",
+    ),
     direction=None,
     sources=[
         Source("001", "Electrical stimulation has inconclusive evidence with insufficient power to demonstrate pain "

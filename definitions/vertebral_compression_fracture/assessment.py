@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from generator import Communication, Direction, Process, Recommendation, Service, Source, Strategy, Strength
+from generator import (Communication, Direction, Priority, Process, Recommendation, Service, Source, Strategy, Strength,
+                       immediately)
 
 from . import features as f
 from . import terminology as t
@@ -107,7 +108,7 @@ neuro_deficit_referral = Recommendation(
     "delay, as delay can lead to permanent neurological damage.",
     when=f.HAS_FRACTURE & f.NEURO_DEFICIT,
     then=Service(title="Immediate referral to orthopaedic surgery or neurosurgery", code=t.REFERRAL,
-                 category="referral", timing="immediately"),
+                 category="referral", priority=Priority.URGENT, timing=immediately()),
     direction=Direction.FOR,
     sources=[
         Source("001", "Neurological deficits require immediate referral to orthopedic surgery or neurosurgery"),
@@ -118,6 +119,9 @@ neuro_deficit_referral = Recommendation(
         Source("000", "Surgical consultation and possible decompression surgery"),
         Source("002", "Neurologic deficits or neural compression"),
     ],
+    rationale="Urgency as the sources word it: \"immediate referral\", \"Do not delay\" (001 \"Immediate Referral "
+    "Criteria (Do Not Delay)\") - priority urgent, timing immediately. The sources do not call it an emergency, "
+    "so the highest priority (stat) is not used.",
 )
 
 instability_referral = Recommendation(
@@ -126,7 +130,8 @@ instability_referral = Recommendation(
     statement="Evidence of spinal instability on imaging requires immediate surgical consultation "
     "(orthopaedic surgery or neurosurgery).",
     when=f.HAS_FRACTURE & f.INSTABILITY,
-    then=Service(title="Immediate surgical consultation", code=t.REFERRAL, category="referral", timing="immediately"),
+    then=Service(title="Immediate surgical consultation", code=t.REFERRAL, category="referral",
+                 priority=Priority.URGENT, timing=immediately()),
     direction=Direction.FOR,
     sources=[
         Source("001", "Evidence of spinal instability on imaging requires immediate surgical consultation"),
@@ -141,14 +146,17 @@ cord_compression_referral = Recommendation(
     statement="Refer immediately to orthopaedic surgery or neurosurgery when there is spinal cord compression.",
     when=f.HAS_FRACTURE & f.CORD_COMPRESSION,
     then=Service(title="Immediate referral to orthopaedic surgery or neurosurgery", code=t.REFERRAL,
-                 category="referral", timing="immediately"),
+                 category="referral", priority=Priority.URGENT, timing=immediately()),
     direction=Direction.FOR,
     sources=[
         Source("004", "Spinal cord compression 3"),
         Source("001", "Surgical intervention is only indicated for vertebral compression fractures complicated by "
                       "spinal instability, neurological deficits, or significant spinal cord compression"),
         Source("003", "Significant spinal cord compression"),
+        Source("004", "Refer immediately to orthopedic surgery or neurosurgery if any of the following are present:"),
     ],
+    rationale="004 lists spinal cord compression among the criteria for immediate referral: priority urgent, timing "
+    "immediately.",
 )
 
 deformity_referral = Recommendation(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from generator import (Communication, Direction, Dosage, Medication, Process, Recommendation, Source,
-                             Strategy, days)
+from generator import (Choice, Code, Communication, Direction, Dosage, Medication, Priority, Process, Recommendation,
+                       Selection, Source, Strategy, days, immediately)
 
 from . import features as f
 from . import terminology as t
@@ -16,9 +16,10 @@ calcium_vitamin_d = Recommendation(
     when=f.HAS_FRACTURE,
     then=[
         Medication(title="Calcium: at least 1000 mg elemental calcium daily", code=t.CALCIUM_CARBONATE,
+                   timing=immediately(),
                    dosage=Dosage(text="At least 1000 mg elemental calcium daily", frequency=1, period=days(1),
                                  route=t.ORAL_ROUTE)),
-        Medication(title="Vitamin D at least 800 IU daily", code=t.CHOLECALCIFEROL,
+        Medication(title="Vitamin D at least 800 IU daily", code=t.CHOLECALCIFEROL, timing=immediately(),
                    dosage=Dosage(text="At least 800 IU vitamin D daily", frequency=1, period=days(1),
                                  route=t.ORAL_ROUTE)),
     ],
@@ -38,18 +39,55 @@ calcium_vitamin_d = Recommendation(
     "the sources name none.",
 )
 
+def _agent(title: str, code: Code) -> Medication:
+    """One osteoporosis agent of the choice, its own request: urgent, started immediately (004 "Initiate
+    osteoporosis pharmacotherapy immediately", "the high recurrence risk makes this urgent")."""
+    return Medication(title=title, code=code, priority=Priority.URGENT, timing=immediately())
+
+
+def _agents(*, risedronate: bool, bisphosphonates: bool = True) -> Choice:
+    """The sources' osteoporosis agents as one choice (one request per drug): bisphosphonates first-line (002/003),
+    denosumab the alternative first-line agent (002), strontium ranelate an option (001/004)."""
+    drugs = []
+    if bisphosphonates:
+        drugs += [_agent("Alendronate", t.ALENDRONATE)]
+        if risedronate:
+            drugs += [_agent("Risedronate", t.RISEDRONATE)]
+        drugs += [_agent("Ibandronate", t.IBANDRONATE)]
+    drugs += [_agent("Denosumab", t.DENOSUMAB), _agent("Strontium ranelate", t.STRONTIUM_RANELATE)]
+    return Choice(*drugs, select=Selection.EXACTLY_ONE, title="One osteoporosis agent")
+
+
+_AGENT_SOURCES = [
+    Source("004", "Initiate osteoporosis pharmacotherapy immediately—patients with compression fractures have a "
+                  "20% risk of another vertebral fracture within 12 months."),
+    Source("004", "Do not delay this treatment; the high recurrence risk makes this urgent"),
+    Source("002", "Denosumab is an alternative first-line agent"),
+    Source("001", "Ibandronate and strontium ranelate are options to prevent additional symptomatic fractures in "
+                  "patients with existing osteoporotic compression fractures"),
+    Source("004", "Ibandronate and strontium ranelate are specific options to prevent additional symptomatic "
+                  "fractures in patients with existing osteoporotic compression fractures"),
+]
+
+_CHOICE_RATIONALE = (
+    "The agents are alternatives, not parallel orders: one choice (exactly one), one request per drug. "
+    "Bisphosphonates are first-line (002, 003), denosumab \"an alternative first-line agent\" (002), ibandronate and "
+    "strontium ranelate \"options\" (001, 004). Each is proposed with priority urgent and timing immediately: 004 "
+    "\"Initiate osteoporosis pharmacotherapy immediately\" and \"the high recurrence risk makes this urgent\". "
+)
+
 bisphosphonate = Recommendation(
     "osteoporosis-pharmacotherapy-bisphosphonate",
-    title="Start osteoporosis pharmacotherapy immediately: a bisphosphonate",
+    title="Start osteoporosis pharmacotherapy immediately: one agent, a bisphosphonate first-line",
     statement="Initiate osteoporosis pharmacotherapy immediately - patients with a compression fracture have a 20 % "
-    "risk of another vertebral fracture within 12 months. Bisphosphonates (alendronate, risedronate, ibandronate) "
-    "are first-line; continue treatment even after the fracture pain is controlled.",
+    "risk of another vertebral fracture within 12 months. Choose one agent: a bisphosphonate (alendronate, "
+    "risedronate, ibandronate) first-line, denosumab as the alternative first-line agent, or strontium ranelate; "
+    "continue treatment even after the fracture pain is controlled.",
     when=f.HAS_FRACTURE & ~f.BISPHOSPHONATE_CONTRAINDICATED & ~f.CRCL_BELOW_30,
-    then=Medication(title="Oral bisphosphonate (alendronate, risedronate or ibandronate)", code=t.BISPHOSPHONATES),
+    then=_agents(risedronate=True),
     direction=Direction.FOR,
     sources=[
-        Source("004", "Initiate osteoporosis pharmacotherapy immediately—patients with compression fractures have a "
-                      "20% risk of another vertebral fracture within 12 months."),
+        *_AGENT_SOURCES,
         Source("004", "Do not delay osteoporosis pharmacotherapy given the 20% risk of recurrent fracture within one "
                       "year"),
         Source("002", "Bisphosphonates (such as alendronate) are first-line treatment for osteoporosis and have "
@@ -59,68 +97,56 @@ bisphosphonate = Recommendation(
                       "vertebral fractures (48% relative risk reduction)"),
         Source("001", "Bisphosphonates like risedronate are indicated for treatment of osteoporosis in postmenopausal "
                       "women to reduce vertebral fracture incidence"),
-        Source("001", "Ibandronate and strontium ranelate are options to prevent additional symptomatic fractures in "
-                      "patients with existing osteoporotic compression fractures"),
         Source("000", "Continuous medication for osteoporosis is still required even after successful pain "
                       "management of compression fractures"),
         Source("002", "Do not ignore underlying osteoporosis treatment - fracture management alone without "
                       "addressing bone health leads to future fractures"),
         Source("003", "Failure to treat the underlying osteopenia can result in future fractures"),
     ],
-    rationale="With creatinine clearance below 30 mL/min the proposal without risedronate applies instead "
-    "(osteoporosis-pharmacotherapy-bisphosphonate-renal), so that no plan proposes and forbids risedronate.",
+    rationale=_CHOICE_RATIONALE + "With creatinine clearance below 30 mL/min the choice without risedronate applies "
+    "instead (osteoporosis-pharmacotherapy-bisphosphonate-renal), so that no plan proposes and forbids risedronate; "
+    "with a bisphosphonate contraindication, the choice of denosumab or strontium ranelate "
+    "(osteoporosis-pharmacotherapy-no-bisphosphonate).",
 )
 
 bisphosphonate_renal = Recommendation(
     "osteoporosis-pharmacotherapy-bisphosphonate-renal",
-    title="Creatinine clearance below 30 mL/min: a bisphosphonate other than risedronate",
+    title="Creatinine clearance below 30 mL/min: one osteoporosis agent, risedronate excluded",
     statement="Initiate osteoporosis pharmacotherapy immediately; with severe renal impairment (creatinine clearance "
-    "< 30 mL/min) risedronate is not recommended, so the bisphosphonate is alendronate or ibandronate.",
+    "< 30 mL/min) risedronate is not recommended, so choose alendronate or ibandronate, or denosumab or strontium "
+    "ranelate.",
     when=f.HAS_FRACTURE & ~f.BISPHOSPHONATE_CONTRAINDICATED & f.CRCL_BELOW_30,
-    then=Medication(title="Oral bisphosphonate other than risedronate (alendronate or ibandronate)",
-                    code=t.BISPHOSPHONATES_WITHOUT_RISEDRONATE),
+    then=_agents(risedronate=False),
     direction=Direction.FOR,
     sources=[
-        Source("004", "Initiate osteoporosis pharmacotherapy immediately—patients with compression fractures have a "
-                      "20% risk of another vertebral fracture within 12 months."),
+        *_AGENT_SOURCES,
         Source("002", "Bisphosphonates (such as alendronate) are first-line treatment for osteoporosis and have "
                       "demonstrated significant reduction in vertebral fracture incidence (48% relative risk "
                       "reduction)"),
-        Source("001", "Ibandronate and strontium ranelate are options to prevent additional symptomatic fractures in "
-                      "patients with existing osteoporotic compression fractures"),
         Source("001", "Risedronate is not recommended for patients with severe renal impairment (creatinine clearance "
                       "<30 mL/min)"),
     ],
-    rationale="The sources restrict only risedronate in severe renal impairment; no renal restriction of "
-    "alendronate or ibandronate is stated in them, and none from drug labelling is added here.",
+    rationale=_CHOICE_RATIONALE + "The sources restrict only risedronate in severe renal impairment; no renal "
+    "restriction of alendronate, ibandronate, denosumab or strontium ranelate is stated in them, and none from drug "
+    "labelling is added here.",
 )
 
-strontium = Recommendation(
-    "strontium-ranelate-option",
-    title="Strontium ranelate as an option to prevent further fractures",
-    statement="Ibandronate and strontium ranelate are options to prevent additional symptomatic fractures in patients "
-    "with existing osteoporotic compression fractures.",
-    when=f.HAS_FRACTURE,
-    then=Medication(title="Strontium ranelate", code=t.STRONTIUM_RANELATE),
+no_bisphosphonate = Recommendation(
+    "osteoporosis-pharmacotherapy-no-bisphosphonate",
+    title="Bisphosphonate contraindicated: denosumab or strontium ranelate",
+    statement="Initiate osteoporosis pharmacotherapy immediately; when bisphosphonates are contraindicated, choose "
+    "denosumab (an alternative first-line agent) or strontium ranelate.",
+    when=f.HAS_FRACTURE & f.BISPHOSPHONATE_CONTRAINDICATED,
+    then=_agents(risedronate=False, bisphosphonates=False),
     direction=Direction.FOR,
     sources=[
-        Source("001", "Ibandronate and strontium ranelate are options to prevent additional symptomatic fractures in "
-                      "patients with existing osteoporotic compression fractures"),
-        Source("004", "Ibandronate and strontium ranelate are specific options to prevent additional symptomatic "
-                      "fractures in patients with existing osteoporotic compression fractures"),
+        *_AGENT_SOURCES,
+        Source("001", "Bisphosphonates are contraindicated in patients with esophageal abnormalities, inability to "
+                      "stand/sit upright for 30 minutes, or hypocalcemia"),
     ],
-    rationale="Ibandronate is offered through osteoporosis-pharmacotherapy-bisphosphonate (so that the bisphosphonate "
-    "contraindications apply to it); strontium ranelate is not a bisphosphonate.",
-)
-
-denosumab = Recommendation(
-    "denosumab-alternative",
-    title="Denosumab as an alternative first-line agent",
-    statement="Denosumab is an alternative first-line agent for the underlying osteoporosis.",
-    when=f.HAS_FRACTURE,
-    then=Medication(title="Denosumab", code=t.DENOSUMAB),
-    direction=Direction.FOR,
-    sources=[Source("002", "Denosumab is an alternative first-line agent")],
+    rationale=_CHOICE_RATIONALE + "The bisphosphonate contraindications of 001 apply to the bisphosphonates only "
+    "(bisphosphonate-contraindicated); the sources state none for denosumab or strontium ranelate. No labelling-based "
+    "restriction is added (e.g. denosumab and hypocalcaemia): the prescriber checks the product labelling.",
 )
 
 bisphosphonate_contraindicated = Recommendation(
@@ -197,7 +223,7 @@ bone_health = Strategy(
     description="Treat the underlying osteoporosis from the start: calcium and vitamin D, osteoporosis "
     "pharmacotherapy, and safe bisphosphonate use.",
     process=Process.GUIDELINE_BASED_CARE,
-    recommendations=[calcium_vitamin_d, bisphosphonate, bisphosphonate_renal, strontium, denosumab,
+    recommendations=[calcium_vitamin_d, bisphosphonate, bisphosphonate_renal, no_bisphosphonate,
                      bisphosphonate_contraindicated,
                      risedronate_renal, separate_dosing, periodic_reevaluation],
 )

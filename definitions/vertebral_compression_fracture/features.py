@@ -8,19 +8,24 @@ words ("mild", "severe", "persistent", "elderly") onto data; the sources give no
 
 from __future__ import annotations
 
-from generator import Feature, Quantity, age_in_years, conditions, medications, observations, procedures
+from generator import (ClinicalStatus, Feature, Quantity, age_in_years, conditions, medications, observations,
+                       procedures)
 from generator import months, weeks
 
 from . import terminology as t
 
-fracture = conditions(t.VERTEBRAL_FRACTURE)
+#: HISTORY status policy: a fracture sent without clinicalStatus (an encounter diagnosis usually is) counts; the
+#: default ACTIVE policy would silently skip it (README "Clinical status"). A fracture recorded as inactive or
+#: resolved counts too: bone health and follow-up apply after any vertebral fragility fracture, and pain months
+#: later goes to new imaging first (new-mri-if-symptoms-change-or-imaging-old). REVIEW.md section 4.
+fracture = conditions(t.VERTEBRAL_FRACTURE, status=ClinicalStatus.HISTORY)
 pain = observations(t.PAIN_SEVERITY).latest_value()
 
 # --- the fracture and its timeline ---------------------------------------------------------------
 
 HAS_FRACTURE = Feature(
     "Has Vertebral Compression Fracture", fracture.exists(),
-    description="An active vertebral compression fracture is recorded.",
+    description="A vertebral compression fracture is recorded (any clinicalStatus, or none; not refuted).",
 )
 ACUTE = Feature(
     "Acute Fracture", fracture.onset_within(weeks(4)),
@@ -86,7 +91,11 @@ CONSERVATIVE_CANDIDATE = Feature(
 
 # --- malignancy and special populations ------------------------------------------------------------
 
-MALIGNANCY = Feature("Malignancy Or Malignancy Risk", conditions(t.MALIGNANCY).exists())
+MALIGNANCY = Feature(
+    "Malignancy Or Malignancy Risk", conditions(t.MALIGNANCY, status=ClinicalStatus.HISTORY).exists(),
+    description="A cancer recorded with any clinicalStatus (active, recurrence, relapse, remission, resolved, "
+    "inactive) or none: a history of cancer is a risk factor for malignancy (sources 001/003/004).",
+)
 SPINAL_METASTASES = Feature("Spinal Metastases", conditions(t.SPINAL_METASTASES).exists())
 MASTOCYTOSIS = Feature("Systemic Mastocytosis", conditions(t.SYSTEMIC_MASTOCYTOSIS).exists())
 SPINAL_METASTASES_WITH_PAIN_OR_NEURO = Feature(

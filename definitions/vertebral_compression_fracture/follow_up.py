@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator import Communication, Direction, Process, Recommendation, Service, Source, Strategy
+from generator import Communication, Direction, Process, Recommendation, Service, Source, Strategy, at, weeks
 
 from . import features as f
 from . import terminology as t
@@ -13,7 +13,7 @@ reassess = Recommendation(
     statement="Reassess the patient at 4-6 weeks to evaluate the response to initial treatment.",
     when=f.ACUTE,
     then=Service(title="Follow-up reassessment", code=t.FOLLOW_UP, category="procedure",
-                 timing="4-6 weeks after fracture identification"),
+                 timing=at(weeks(4), weeks(6), after="fracture identification")),
     direction=Direction.FOR,
     sources=[
         Source("001", "Reassess patients at 4-6 weeks to evaluate response to initial treatment"),

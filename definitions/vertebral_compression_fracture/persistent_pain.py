@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from generator import Certainty, Direction, Process, Recommendation, Service, Source, Strategy, Strength
+from generator import (Certainty, Choice, Direction, Process, Recommendation, Selection, Service, Source, Strategy,
+                       Strength)
 
 from . import features as f
 from . import terminology as t
@@ -137,11 +138,12 @@ persistent_referral = Recommendation(
     statement="For pain persisting after 3 months of conservative management, refer to interventional radiology "
     "(vertebral augmentation), orthopaedic surgery or neurosurgery (severe and worsening pain), or pain management.",
     when=f.FAILED_CONSERVATIVE_MANAGEMENT,
-    then=[
+    then=Choice(
         Service(title="Referral to interventional radiology", code=t.REFERRAL, category="referral"),
         Service(title="Referral to orthopaedic surgery or neurosurgery", code=t.REFERRAL, category="referral"),
         Service(title="Referral to pain management", code=t.REFERRAL, category="referral"),
-    ],
+        select=Selection.ONE_OR_MORE, title="Referral for persistent pain (one or more)",
+    ),
     direction=Direction.FOR,
     sources=[
         Source("001", "Consider referral to interventional radiology for patients with persistent pain after 3 "
@@ -153,6 +155,9 @@ persistent_referral = Recommendation(
         Source("004", "Pain management referral is appropriate for persistent pain despite initial analgesic therapy"),
         Source("002", "Failure of medical management with worsening symptoms despite medications"),
     ],
+    rationale="The sources give each referral its own reason (interventional radiology for augmentation, spine "
+    "surgery for severe and worsening pain, pain management for persistent pain despite analgesics): one or more "
+    "of them, chosen by the clinician, not three parallel orders.",
 )
 
 l2_block_persistent = Recommendation(

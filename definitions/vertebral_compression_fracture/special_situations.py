@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from generator import Direction, Medication, Process, Recommendation, Service, Source, Strategy
+from generator import (Choice, Direction, Medication, Priority, Process, Recommendation, Selection, Service, Source,
+                       Strategy, immediately)
 
 from . import features as f
 from . import terminology as t
@@ -15,9 +16,11 @@ multidisciplinary = Recommendation(
     when=f.HAS_FRACTURE & f.MALIGNANCY,
     then=[
         Service(title="Referral to interventional radiology", code=t.REFERRAL, category="referral",
-                timing="immediately"),
-        Service(title="Referral to spine surgery", code=t.REFERRAL, category="referral", timing="immediately"),
-        Service(title="Referral to radiation oncology", code=t.REFERRAL, category="referral", timing="immediately"),
+                priority=Priority.URGENT, timing=immediately()),
+        Service(title="Referral to spine surgery", code=t.REFERRAL, category="referral",
+                priority=Priority.URGENT, timing=immediately()),
+        Service(title="Referral to radiation oncology", code=t.REFERRAL, category="referral",
+                priority=Priority.URGENT, timing=immediately()),
     ],
     direction=Direction.FOR,
     sources=[
@@ -25,6 +28,8 @@ multidisciplinary = Recommendation(
                       "management including interventional radiology, surgery, and radiation oncology"),
         Source("000", "Multidisciplinary approach involving interventional radiology, surgery, and radiation oncology"),
     ],
+    rationale="001 \"requires immediate multidisciplinary management\", listed under \"Immediate Referral Criteria (Do "
+    "Not Delay)\": each referral has priority urgent and timing immediately.",
 )
 
 thermal_ablation = Recommendation(
@@ -66,11 +71,17 @@ radiation_oncology_neuro = Recommendation(
     statement="For fractures with neurological compromise involving spinal metastases, obtain a radiation oncology "
     "consultation in addition to surgical consultation.",
     when=f.HAS_FRACTURE & f.SPINAL_METASTASES & (f.NEURO_DEFICIT | f.CORD_COMPRESSION),
-    then=Service(title="Radiation oncology consultation", code=t.REFERRAL, category="referral", timing="immediately"),
+    then=Service(title="Radiation oncology consultation", code=t.REFERRAL, category="referral",
+                 priority=Priority.URGENT, timing=immediately()),
     direction=Direction.FOR,
     sources=[
         Source("000", "Radiation oncology consultation for cases involving spinal metastases"),
+        Source("001", "Known malignancy or suspected pathologic fracture requires immediate multidisciplinary "
+                      "management including interventional radiology, surgery, and radiation oncology"),
     ],
+    rationale="Urgency from 001: spinal metastases are a known malignancy, whose multidisciplinary management "
+    "including radiation oncology is immediate (priority urgent, timing immediately); with neurological compromise "
+    "001 also asks for immediate surgical referral.",
 )
 
 mastocytosis_augmentation = Recommendation(
@@ -79,7 +90,11 @@ mastocytosis_augmentation = Recommendation(
     statement="In selected patients with systemic mastocytosis, vertebroplasty or kyphoplasty may be used for "
     "refractory pain associated with vertebral compression fractures.",
     when=f.HAS_FRACTURE & f.MASTOCYTOSIS & f.SIGNIFICANT_PAIN,
-    then=Service(title="Vertebroplasty or kyphoplasty", code=t.VERTEBRAL_AUGMENTATION, category="procedure"),
+    then=Choice(
+        Service(title="Percutaneous vertebroplasty", code=t.VERTEBROPLASTY, category="procedure"),
+        Service(title="Balloon kyphoplasty", code=t.KYPHOPLASTY, category="procedure"),
+        select=Selection.EXACTLY_ONE, title="Vertebroplasty or kyphoplasty",
+    ),
     direction=Direction.FOR,
     sources=[
         Source("002", "Vertebroplasty/kyphoplasty for refractory pain associated with vertebral compression fractures "
@@ -93,10 +108,11 @@ refractory_bone_pain = Recommendation(
     statement="In systemic mastocytosis, for refractory bone pain not responding to bisphosphonates, consider "
     "PEG-interferon-alfa or denosumab (anti-RANKL monoclonal antibody).",
     when=f.HAS_FRACTURE & f.MASTOCYTOSIS & f.ON_BISPHOSPHONATE & f.OLDER_THAN_THREE_MONTHS & f.SIGNIFICANT_PAIN,
-    then=[
+    then=Choice(
         Medication(title="Denosumab", code=t.DENOSUMAB),
         Medication(title="PEG-interferon-alfa", code=t.PEGINTERFERON_ALFA_2A),
-    ],
+        select=Selection.EXACTLY_ONE, title="PEG-interferon-alfa or denosumab",
+    ),
     direction=Direction.FOR,
     sources=[
         Source("002", "For patients with refractory bone pain not responding to bisphosphonates, consider "
@@ -105,7 +121,8 @@ refractory_bone_pain = Recommendation(
     rationale="In 002 this statement sits in \"Special Populations\" directly after the systemic mastocytosis "
     "statement; PEG-interferon-alfa is a mastocytosis treatment, so the recommendation is restricted to patients "
     "with systemic mastocytosis (it previously applied to every patient in pain on a bisphosphonate). Denosumab "
-    "remains available to all patients as an alternative first-line agent (denosumab-alternative). \"Refractory\" "
+    "remains available to all patients as an alternative first-line agent (in the osteoporosis-agent choice, "
+    "osteoporosis-pharmacotherapy-*). \"Refractory\" "
     "is computed as a fracture older than 3 months with a pain score of 4 or more while taking a bisphosphonate.",
 )
 

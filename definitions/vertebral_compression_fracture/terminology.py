@@ -18,7 +18,7 @@ where a list cannot cover a concept's descendants, the value set description say
 
 from __future__ import annotations
 
-from generator import LOINC, RXNORM, SNOMED, CodeSystem, ValueSet
+from generator import LOINC, RXNORM, SNOMED, Code, CodeSystem, ValueSet
 
 ICD10CM = CodeSystem("ICD10CM", "http://hl7.org/fhir/sid/icd-10-cm")
 
@@ -421,13 +421,15 @@ DECOMPRESSION_AND_STABILISATION = LOCAL("spinal-decompression-stabilisation",
                                         "Surgical decompression and stabilisation of the spine", note=_LOCAL_NOTE)
 
 EDUCATION = SNOMED("409073007", "Education", note="Confirmed: FHIR R4 servicerequest-category value set.")
-EXERCISE_THERAPY = SNOMED("229065009", "Exercise therapy",
-                          note=_vsac("Follow Up for Adult Depression", "2.16.840.1.113883.3.526.3.1568"))
+
+#: The category of a "no recommendation" statement to the clinician (NoRecommendation), named here so that it
+#: carries its verification note.
+NOTIFICATION = Code("http://terminology.hl7.org/CodeSystem/communication-category", "notification", "Notification",
+                    note=_github("FHIR communication-category 'notification: The communication conveys a "
+                                 "notification' in a FHIR model code table", "41548383094"))
 
 # Local codes for activities with no standard code we could confirm.
 BED_REST = LOCAL("bed-rest", "Bed rest", note=_LOCAL_NOTE)
-SPINAL_BRACE = LOCAL("spinal-brace", "Application of a spinal brace", note=_LOCAL_NOTE)
-ELECTRICAL_STIMULATION = LOCAL("electrical-stimulation", "Electrical stimulation therapy", note=_LOCAL_NOTE)
 L2_NERVE_ROOT_BLOCK = LOCAL("l2-nerve-root-block", "L2 nerve root block", note=_LOCAL_NOTE)
 DRG_BLOCK = LOCAL("dorsal-root-ganglion-block", "Dorsal root ganglion block", note=_LOCAL_NOTE)
 THERMAL_ABLATION = LOCAL("thermal-ablation-with-augmentation",
@@ -519,14 +521,6 @@ BISPHOSPHONATES = ValueSet(
     codes=[ALENDRONATE, RISEDRONATE, IBANDRONATE],
 )
 
-BISPHOSPHONATES_WITHOUT_RISEDRONATE = ValueSet(
-    "bisphosphonates-without-risedronate",
-    title="Bisphosphonates other than risedronate",
-    description="The bisphosphonates named by the sources except risedronate (alendronate, ibandronate), "
-    "for patients with creatinine clearance below 30 mL/min (source 001).",
-    codes=[ALENDRONATE, IBANDRONATE],
-)
-
 CALCITONIN = LOCAL("calcitonin-salmon", "Calcitonin (salmon)",
                    note="UNCONFIRMED: no RxNorm ingredient id for calcitonin could be confirmed; local code.")
 STRONTIUM_RANELATE = LOCAL("strontium-ranelate", "Strontium ranelate",
@@ -545,5 +539,4 @@ VALUE_SETS = [
     SPINAL_DEFORMITY, PULMONARY_DYSFUNCTION, MALIGNANCY, SPINAL_METASTASES, SYSTEMIC_MASTOCYTOSIS,
     HYPOCALCAEMIA, OESOPHAGEAL_ABNORMALITY, UNABLE_TO_SIT_OR_STAND_UPRIGHT, CREATININE_CLEARANCE, MRI_CONTRAINDICATION,
     NOT_SURGICAL_CANDIDATE, VERTEBRAL_AUGMENTATION, SPINE_MRI, SPINE_CT, NSAIDS, OPIOIDS, ANALGESICS, BISPHOSPHONATES,
-    BISPHOSPHONATES_WITHOUT_RISEDRONATE,
 ]

@@ -23,7 +23,7 @@ CASES = {
                 "Recommendation.sources: expected a list"),
     "activity": ("acute_phase.py", "    then=Communication(", '    then="advice" if True else Communication(',
                  "RULE033", "then= takes activities or Choice groups, got str"),
-    "value-set": ("features.py", "fracture = conditions(t.VERTEBRAL_FRACTURE)", 'fracture = conditions("vertebral-fracture")',
+    "value-set": ("features.py", "fracture = conditions(t.VERTEBRAL_FRACTURE,", 'fracture = conditions("vertebral-fracture",',
                   "ARG001", "ConditionRecords.terminology: expected Code or ValueSet"),
 }
 

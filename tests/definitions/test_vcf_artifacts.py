@@ -19,6 +19,14 @@ def _resource(name: str) -> dict:  # type: ignore[type-arg]
     return json.loads((OUT / "resources" / name).read_text())
 
 
+def _canonicals(actions: list[dict]) -> list[str]:  # type: ignore[type-arg]
+    """The activities' canonicals in order, choice groups (nested actions) included."""
+    out: list[str] = []
+    for a in actions:
+        out += [a["definitionCanonical"]] if "definitionCanonical" in a else _canonicals(a.get("action", []))
+    return out
+
+
 @pytest.mark.parametrize("item, rec_id, seeds", CHECKLIST, ids=[c[1] for c in CHECKLIST])
 def test_checklist_item_has_a_cited_recommendation_artifact(item: str, rec_id: str, seeds: set[str]) -> None:
     plan = _resource(f"PlanDefinition-{rec_id}.json")
@@ -28,7 +36,7 @@ def test_checklist_item_has_a_cited_recommendation_artifact(item: str, rec_id: s
     assert seeds <= labels <= SEED_FILES, (item, labels)
     assert all(doc["citation"] for doc in action["documentation"])
     assert action["condition"][0]["expression"]["language"] == "text/cql-identifier"
-    targets = [action.get("definitionCanonical")] + [a["definitionCanonical"] for a in action.get("action", [])]
+    targets = [action.get("definitionCanonical")] + _canonicals(action.get("action", []))
     flags = [_resource(f"ActivityDefinition-{c.split('|')[0].rsplit('/', 1)[-1]}.json")["doNotPerform"]
              for c in targets if c]
     assert flags == [a.do_not_perform for a in RECS[rec_id].activities]

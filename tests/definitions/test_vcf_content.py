@@ -82,8 +82,9 @@ CHECKLIST = [
     ("Calcium >= 1000 mg elemental and vitamin D >= 800 IU daily", "calcium-vitamin-d", {"004"}),
     ("Osteoporosis pharmacotherapy: bisphosphonates (alendronate, risedronate, ibandronate)",
      "osteoporosis-pharmacotherapy-bisphosphonate", {"001", "002", "003", "004"}),
-    ("Strontium ranelate option", "strontium-ranelate-option", {"001", "004"}),
-    ("Denosumab as alternative", "denosumab-alternative", {"002"}),
+    # Issue 13 phase 2: strontium ranelate and denosumab are members of the one osteoporosis-agent choice.
+    ("Strontium ranelate option", "osteoporosis-pharmacotherapy-bisphosphonate", {"001", "004"}),
+    ("Denosumab as alternative", "osteoporosis-pharmacotherapy-bisphosphonate", {"002"}),
     ("Risedronate: not with creatinine clearance < 30 mL/min", "risedronate-not-in-severe-renal-impairment",
      {"001"}),
     ("Bisphosphonate contraindications: oesophageal abnormality, unable upright 30 min, hypocalcaemia",
@@ -132,6 +133,8 @@ CHECKLIST = [
      "osteoporosis-pharmacotherapy-bisphosphonate-renal", {"001", "004"}),
     ("Pulmonary dysfunction: referral for percutaneous vertebral augmentation (also after 3 months)",
      "pulmonary-dysfunction-augmentation-referral", {"001"}),
+    ("Bisphosphonate contraindicated: denosumab or strontium ranelate",
+     "osteoporosis-pharmacotherapy-no-bisphosphonate", {"001", "002", "004"}),
 ]
 
 
@@ -265,8 +268,8 @@ def test_note_check_and_note_semantics() -> None:
     """The note check can fail; a note is documentation, not part of the code's identity."""
     from generator import SNOMED, Code
     bare, noted = SNOMED("42942008", "x"), SNOMED("42942008", "x", note="Confirmed: y")
-    assert _badly_noted([bare, SNOMED("22298006", "y", note="checked")]) == [f"{bare.system}|42942008",
-                                                                            f"{bare.system}|22298006"]
+    assert _badly_noted([bare, SNOMED("64859006", "y", note="checked")]) == [f"{bare.system}|42942008",
+                                                                           f"{bare.system}|64859006"]
     assert _badly_noted([noted]) == []
     assert bare == noted and hash(bare) == hash(noted) and noted.note == "Confirmed: y"
     assert noted.to_coding() == {"system": bare.system, "code": "42942008", "display": "x"}

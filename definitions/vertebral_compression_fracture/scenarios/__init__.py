@@ -17,10 +17,10 @@ from generator import ALL_OTHERS, Scenario
 EVALUATION_DATE = "2026-11-21"
 
 #: Bone health and follow-up that apply to every patient with a vertebral compression fracture.
+#: Issue 13 phase 2: denosumab and strontium ranelate are no longer recommendations of their own applying to every
+#: fracture; they are members of the one osteoporosis-agent choice (osteoporosis-pharmacotherapy-*).
 EVERY_FRACTURE = [
     "calcium-vitamin-d",
-    "strontium-ranelate-option",
-    "denosumab-alternative",
     "follow-up-monitor-new-fractures",
     "fall-prevention-education",
 ]
@@ -160,6 +160,8 @@ SCENARIOS = [
             "calcitonin-acute-pain",
             "acetaminophen-mild-pain",
             "bisphosphonate-contraindicated",
+            # issue 13 phase 2: the osteoporosis agent is then a choice of denosumab or strontium ranelate.
+            "osteoporosis-pharmacotherapy-no-bisphosphonate",
             "vertebroplasty-not-recommended",
         ],
         absent=ALL_OTHERS,
@@ -287,6 +289,8 @@ SCENARIOS = [
             "calcitonin-acute-pain",
             "acetaminophen-mild-pain",
             "bisphosphonate-contraindicated",
+            # issue 13 phase 2: the osteoporosis agent is then a choice of denosumab or strontium ranelate.
+            "osteoporosis-pharmacotherapy-no-bisphosphonate",
             "vertebroplasty-not-recommended",
         ],
         absent=ALL_OTHERS,
@@ -453,6 +457,8 @@ SCENARIOS = [
             "mri-spine-without-contrast",
             "calcitonin-acute-pain",
             "bisphosphonate-contraindicated",
+            # issue 13 phase 2: the osteoporosis agent is then a choice of denosumab or strontium ranelate.
+            "osteoporosis-pharmacotherapy-no-bisphosphonate",
             "vertebroplasty-not-recommended",
         ],
         absent=ALL_OTHERS,
@@ -711,6 +717,69 @@ SCENARIOS = [
             "dorsal-root-ganglion-block",
             "mastocytosis-vertebral-augmentation",
             "refractory-bone-pain-denosumab-or-peginterferon",
+        ],
+        absent=ALL_OTHERS,
+    ),
+    # --- issue 13 phase 2: data as EHRs send it (status policy, integer scores; REVIEW.md section 4) ---
+    Scenario(
+        "fracture-no-clinical-status",
+        title="Encounter diagnosis M80.08XA 8 days ago with no clinicalStatus (as encounter diagnoses are sent)",
+        bundle="scenarios/fracture-no-clinical-status.json",
+        date=EVALUATION_DATE,
+        present=[
+            *EVERY_FRACTURE,
+            *BISPHOSPHONATE_THERAPY,
+            *CONSERVATIVE_CARE,
+            "mri-spine-without-contrast",
+            "calcitonin-acute-pain",
+            "vertebroplasty-not-recommended",
+        ],
+        absent=ALL_OTHERS,
+    ),
+    Scenario(
+        "cancer-in-remission",
+        title="L2 fracture 6 days ago; breast cancer recorded with clinicalStatus remission (malignancy history)",
+        bundle="scenarios/cancer-in-remission.json",
+        date=EVALUATION_DATE,
+        present=[
+            *EVERY_FRACTURE,
+            *BISPHOSPHONATE_THERAPY,
+            *CONSERVATIVE_CARE,
+            "malignancy-workup-complete-spine-mri",
+            "biopsy-suspected-pathologic-fracture",
+            "calcitonin-acute-pain",
+            "pathologic-fracture-multidisciplinary-management",
+        ],
+        absent=ALL_OTHERS,
+    ),
+    Scenario(
+        "pain-score-integer",
+        title="L1 fracture 4 months ago, pain score sent as valueInteger 6 (no unit)",
+        bundle="scenarios/pain-score-integer.json",
+        date=EVALUATION_DATE,
+        present=[
+            *EVERY_FRACTURE,
+            *BISPHOSPHONATE_THERAPY,
+            "new-mri-if-symptoms-change-or-imaging-old",
+            "vertebroplasty-not-recommended",
+            "referral-persistent-pain",
+            "dorsal-root-ganglion-block",
+        ],
+        absent=ALL_OTHERS,
+    ),
+    Scenario(
+        "alendronate-medication-statement",
+        title="L1 fracture 4 months ago, pain 6 (valueInteger), alendronate reported as a MedicationStatement",
+        bundle="scenarios/alendronate-medication-statement.json",
+        date=EVALUATION_DATE,
+        present=[
+            *EVERY_FRACTURE,
+            *BISPHOSPHONATE_THERAPY,
+            "bisphosphonate-periodic-reevaluation",
+            "new-mri-if-symptoms-change-or-imaging-old",
+            "vertebroplasty-not-recommended",
+            "referral-persistent-pain",
+            "dorsal-root-ganglion-block",
         ],
         absent=ALL_OTHERS,
     ),

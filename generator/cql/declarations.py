@@ -36,3 +36,11 @@ def include_closure(name: str, sources: Mapping[str, str]) -> dict[str, str]:
     """`name` and the libraries it includes, directly or not, among `sources` (name -> CQL)."""
     wanted = reachable(name, lambda library: [n for n in included_names(sources[library]) if n in sources])
     return {n: text for n, text in sources.items() if n in wanted}
+
+#: `codesystem "Name": 'uri'` (optionally followed by `version '…'`).
+CODESYSTEM = re.compile(r"^\s*(?:public\s+|private\s+)?codesystem\s+(?:\"[^\"]+\"|[A-Za-z_][A-Za-z0-9_]*)\s*:\s*'([^']+)'", re.MULTILINE)
+
+
+def declared_code_systems(text: str) -> list[str]:
+    """Code system URIs the library declares (so a depends-on naming one is not a broken reference)."""
+    return [match.group(1) for match in CODESYSTEM.finditer(text)]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.canonicals import LOINC, RXNORM, SNOMED, UCUM
@@ -53,6 +54,11 @@ class ValidationOptions:
     cql: bool = True
     translator: "Translator | EarlyTranslator | None" = None  # reuse the caller's running translator (no second process)
     layers: frozenset[str] | None = None  # restrict to these layer names (None = all)
+    closed: bool = False  # canonicals outside the validated set are errors, not warnings (`--closed`)
+    dependencies: dict[str, str] = field(default_factory=dict)  # declared FHIR packages: name -> version
+    package_cache: Path | None = None  # FHIR package cache holding the dependencies (default ~/.fhir/packages)
+    source_root: Path | None = None  # the folder validated: where `.cql` files for Library content are looked up
+    progress: "Callable[[int, int], None] | None" = None  # CQL layer: (libraries done, total), for terminals
 
     def is_external(self, canonical: str) -> bool:
         return any(canonical.startswith(prefix) for prefix in self.external_canonicals)

@@ -52,10 +52,11 @@ _RULE_LIST: tuple[Rule, ...] = (
     Rule("profile.fixed", "profile", _E, "An element differs from the value the claimed profile fixes."),
     Rule("profile.pattern", "profile", _E, "A coded element does not carry the pattern code the claimed profile requires."),
     Rule("profile.binding", "profile", _E, "A code is outside a required binding of the claimed profile."),
-    Rule("profile.target", "profile", _E, "definitionCanonical points to a resource that does not claim an allowed profile."),
+    Rule("profile.target", "profile", _E, "definitionCanonical points to a resource that conforms to none of the allowed profiles (checked, not just claimed)."),
     Rule("profile.invariant", "profile", _E, "A profile invariant (clb-1/2, ejl-1/2, mnf-1/2, ...) is not met."),
     # 5. references
-    Rule("reference.unresolved", "reference", _E, "A canonical reference resolves neither in the set nor to a declared external prefix."),
+    Rule("reference.unresolved", "reference", _E, "A canonical is missing where it should be: under the set's own canonical base, a cached dependency's base, or a contained #id."),
+    Rule("reference.outside-set", "reference", _W, "A canonical is published outside the validated set (another IG, VSAC) and not checked; an error with --closed."),
     Rule("reference.version-mismatch", "reference", _E, "canonical|version names a version the target resource does not have."),
     Rule("reference.wrong-type", "reference", _E, "A canonical resolves to a resource of the wrong type."),
     Rule("reference.duplicate-canonical", "reference", _E, "Two resources declare the same url and version."),
@@ -81,7 +82,7 @@ _RULE_LIST: tuple[Rule, ...] = (
     Rule("meta.version-format", "metadata", _W, "version is not a semantic version (major.minor.patch[-label])."),
     Rule("meta.version-mixed", "metadata", _W, "Artifacts in the set carry different versions."),
     Rule("meta.status-mixed", "metadata", _W, "Artifacts in the set carry different status values."),
-    Rule("meta.name-format", "metadata", _W, "name is not alphanumeric starting with an upper-case letter (no underscores)."),
+    Rule("meta.name-format", "metadata", _W, "name does not match R4's pattern [A-Z]([A-Za-z0-9_]){0,254} (an identifier starting upper-case)."),
     Rule("meta.url-format", "metadata", _W, "url does not follow {base}/{resourceType}/{id}."),
 )
 

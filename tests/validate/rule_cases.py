@@ -189,6 +189,7 @@ NEGATIVE: dict[str, Case] = {
     "profile.target": lambda e: e.mutate(_action(PD_PATH, definitionCanonical=f"{BASE}/PlanDefinition/order-hba1c|1.0.0")),
     "profile.invariant": lambda e: e.mutate(_second_cql),
     "reference.unresolved": lambda e: e.mutate(_set(PD_REC, library=[f"{BASE}/Library/Missing|1.0.0"])),
+    "reference.outside-set": lambda e: e.mutate(_set(PD_REC, library=["http://other.example.org/Library/Shared|1.0.0"])),
     "reference.version-mismatch": lambda e: e.mutate(_set(PD_REC, library=[f"{BASE}/Library/DiabetesLogic|2.0.0"])),
     "reference.wrong-type": lambda e: e.mutate(_set(PD_REC, library=[f"{BASE}/ValueSet/type-2-diabetes|1.0.0"])),
     "reference.duplicate-canonical": lambda e: e.mutate(_duplicate_canonical),
@@ -233,6 +234,7 @@ POSITIVE: dict[str, Case] = {
     "input.package-unsafe": lambda e: e.load(e.write("ok.tgz", conformant_package())),
     "input.package-limit": lambda e: e.load(e.write("ok.tgz", conformant_package())),
     "term.ucum": lambda e: e.mutate(_set(AD, quantity={"value": 1, "system": UCUM, "code": "mL/min/{1.73_m2}"})),
+    "meta.name-format": lambda e: e.mutate(_set(AD, name="Order_HbA1c")),
     "term.snomed-id": lambda e: e.mutate(_add_coding(AD, {"system": SNOMED, "code": "44054006", "display": "Diabetes mellitus type 2"})),
     "term.rxnorm-code": lambda e: e.mutate(
         _add_coding(AD, {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "860975", "display": "x"})),

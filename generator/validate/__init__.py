@@ -14,13 +14,14 @@ CQL (official translator), terminology, metadata.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
-from generator.diagnostics import Diagnostic
+from generator.diagnostics import Diagnostic, SourceLocation
 from generator.validate import _base, _cql, _input, _metadata, _profiles, _references, _structure, _terminology
 from generator.validate._input import UNUSABLE, load_artifacts
-from generator.validate._model import DEFAULT_EXTERNAL_CANONICALS, Artifact, ValidationOptions, as_artifacts
+from generator.validate._model import DEFAULT_EXTERNAL_CANONICALS, Artifact, ValidationOptions, as_artifacts, ref_of
 from generator.validate._rules import LAYERS, RULES, Rule
 
 __all__ = [
@@ -59,4 +60,20 @@ def validate(
         diags += _terminology.check(artifacts)
     if "metadata" in enabled:
         diags += _metadata.check(artifacts)
-    return diags
+    return located(diags, artifacts)
+
+
+def located(diags: list[Diagnostic], artifacts: list[Artifact]) -> list[Diagnostic]:
+    """Each finding about a resource names the file it came from (`file`, `bundle.json#entry[3]`,
+    `package.tgz!package/x.json`) as its location, unless a layer located it more precisely."""
+    files: dict[str, str] = {}
+    for a in artifacts:
+        if a.source:
+            files.setdefault(ref_of(a.resource), a.source)
+    if not files:
+        return diags
+    out = []
+    for d in diags:
+        source = files.get((d.resource or "").split("#", 1)[0]) if d.location is None else None
+        out.append(dataclasses.replace(d, location=SourceLocation(source, 0)) if source else d)
+    return out

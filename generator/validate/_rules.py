@@ -68,8 +68,11 @@ _RULE_LIST: tuple[Rule, ...] = (
     Rule("cql.compile-warning", "cql", _W, "The CQL-to-ELM translator reports a warning."),
     Rule("cql.name-mismatch", "cql", _E, "Library.name differs from the CQL library name (engines resolve by name)."),
     Rule("cql.no-library", "cql", _E, "An action uses CQL expressions but the PlanDefinition has no resolvable CQL library."),
-    Rule("cql.missing-define", "cql", _E, "A condition or dynamicValue names a define absent from the PlanDefinition's library."),
-    Rule("cql.not-boolean", "cql", _E, "A condition names a define whose result type is not System.Boolean."),
+    Rule("cql.missing-define", "cql", _E, "A condition or dynamicValue names a define absent from the library of its PlanDefinition or ActivityDefinition."),
+    Rule("cql.not-boolean", "cql", _E, "A condition names a define (or is a text/cql expression) whose result type is not System.Boolean."),
+    Rule("cql.expression-error", "cql", _E, "A text/cql expression does not compile in the context of its library."),
+    Rule("cql.source-file", "cql", _I, "A Library's CQL was read from a .cql file of the folder (IG loader placeholder or same-name pairing)."),
+    Rule("cql.source-missing", "cql", _E, "An IG loader placeholder (ig-loader-<Name>.cql) names a .cql file not in the validated folder."),
     # 7. terminology
     Rule("term.unknown-system", "terminology", _W, "A Coding system is not a known URI or not an absolute http(s)/urn URI."),
     Rule("term.snomed-id", "terminology", _E, "A SNOMED CT identifier fails the Verhoeff check digit or partition rules."),

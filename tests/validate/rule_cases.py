@@ -66,7 +66,8 @@ class _FakeTranslator:
     def __init__(self, exc: Exception | None = None, messages: list[Any] | None = None):
         self.exc, self.messages = exc, messages or []
 
-    def translate(self, libraries: dict[str, str], targets: list[str] | None = None) -> dict[str, Any]:
+    def translate(self, libraries: dict[str, str], targets: list[str] | None = None, *,
+                  session: str | None = None) -> dict[str, Any]:
         from generator.cql.translator import Translation
 
         if self.exc is not None:
@@ -99,6 +100,19 @@ def _fake_translator_warning(env: Env) -> list[Diagnostic]:
 
     msg = CqlMessage(severity="warning", type="semantic", message="list promotion used", library="DiabetesLogic", line=3, column=1)
     return env.run(env.resources(), cql=True, translator=_FakeTranslator(messages=[msg]))
+
+
+def _ig_loader(env: Env, *, with_file: bool) -> list[Diagnostic]:
+    """The Library's CQL replaced by an IG Publisher placeholder; the .cql file in input/cql/ or not."""
+    from generator.validate import ValidationOptions, validate
+
+    res = env.resources()
+    lib = find(res, LIB)
+    text = base64.b64decode(lib["content"][0]["data"]).decode()
+    lib["content"] = [{"id": "ig-loader-DiabetesLogic.cql"}]
+    if with_file:
+        env.write("input/cql/DiabetesLogic.cql", text)
+    return validate(res, ValidationOptions(translator=env.translator, source_root=env.tmp_path))
 
 
 def _definitions_missing(env: Env) -> list[Diagnostic]:
@@ -202,6 +216,11 @@ NEGATIVE: dict[str, Case] = {
     "cql.no-library": lambda e: e.mutate(lambda r: find(r, PD_REC).pop("library"), cql=True),
     "cql.missing-define": lambda e: e.mutate(
         lambda r: find(r, PD_REC)["action"][0]["condition"][0]["expression"].update(expression="Is Applicable"), cql=True),
+    "cql.expression-error": lambda e: e.mutate(
+        lambda r: find(r, PD_REC)["action"][0]["condition"][0]["expression"].update(
+            language="text/cql", expression='"Is Recommendation Applicabel" and true'), cql=True),
+    "cql.source-file": lambda e: _ig_loader(e, with_file=True),
+    "cql.source-missing": lambda e: _ig_loader(e, with_file=False),
     "cql.not-boolean": lambda e: e.mutate(
         lambda r: find(r, PD_REC)["action"][0]["condition"][0]["expression"].update(expression="Recommendation Description"),
         cql=True),

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from generator.cql.declarations import declared_version, includes
+from generator.cql.declarations import declared_version, fhir_version, includes
 from generator.cql.translator import CqlMessage, Translation
 from generator.graphs import reachable
 
@@ -84,31 +84,39 @@ def translate_set(
 
     `on_result` is called per library as its batch completes (for streaming findings),
     `progress` with (done, total)."""
-    order = dependency_order(sources, targets)
-    session = f"cpg-{os.getpid()}-{next(_sessions)}"
-    sent: set[str] = set()
-    restarts = getattr(translator, "restarts", 0)
+    # One FHIR version per session (the translator holds one version of a model per compilation):
+    # versions in first-seen order, each in dependency order, each in its own session.
+    ordered = dependency_order(sources, targets)
+    groups: dict[str, list[str]] = {}
+    for key in ordered:
+        groups.setdefault(fhir_version(sources[key]) or "", []).append(key)
+    base = f"cpg-{os.getpid()}-{next(_sessions)}"
     results: dict[str, Translation] = {}
-    total = len(order)
+    total, done = len(ordered), 0
     if progress is not None:
         progress(0, total)
-    for start in range(0, total, batch_size):
-        batch = order[start:start + batch_size]
-        now = getattr(translator, "restarts", 0)
-        if now != restarts:  # a fresh process: the session's sources are gone
-            sent.clear()
-            restarts = now
-        needed = reachable_all(batch, sources)
-        libraries = {n: sources[n] for n in sorted(needed) if n not in sent}
-        reply = translator.translate(libraries, batch, session=session)
-        sent |= set(libraries)
-        for name in batch:
-            translation = collapse_missing_includes(reply[name], sources.get(name, ""))
-            results[name] = translation
-            if on_result is not None:
-                on_result(name, translation)
-        if progress is not None:
-            progress(min(start + batch_size, total), total)
+    for version, keys in groups.items():
+        session = f"{base}-{version or 'none'}"
+        sent: set[str] = set()
+        restarts = getattr(translator, "restarts", 0)
+        for start in range(0, len(keys), batch_size):
+            batch = keys[start:start + batch_size]
+            now = getattr(translator, "restarts", 0)
+            if now != restarts:  # a fresh process: the session's sources are gone
+                sent.clear()
+                restarts = now
+            needed = reachable_all(batch, sources)
+            libraries = {n: sources[n] for n in sorted(needed) if n not in sent}
+            reply = translator.translate(libraries, batch, session=session)
+            sent |= set(libraries)
+            for name in batch:
+                translation = collapse_missing_includes(reply[name], sources.get(name, ""))
+                results[name] = translation
+                if on_result is not None:
+                    on_result(name, translation)
+            done += len(batch)
+            if progress is not None:
+                progress(done, total)
     return results
 
 

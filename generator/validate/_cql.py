@@ -39,6 +39,7 @@ EXPRESSION_LANGUAGE = "text/cql"
 IG_LOADER = re.compile(r"^ig-loader-(.+\.cql)$")
 _SIMPLE_NAME = re.compile(r'^(?:"([^"]+)"|([A-Za-z_][A-Za-z0-9_]*))$')
 _LITERALS = frozenset({"true", "false", "null"})
+_NAME_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9_\- ]*$")
 _EXPR_DEFINE = "__cpg_expression_"
 
 
@@ -378,6 +379,9 @@ def _check_uses(res: dict[str, Any], by_url: dict[str, list[_Lib]], translations
         return diags + [diag("cql.unavailable", f"define checks skipped for {lib.cql_name}: {exc}", resource=ref)]
     for use in uses:
         name = simple_name(use)
+        found = expressions.get((lib.key, use.expression)) if name is None else None
+        if name is None and _NAME_LIKE.match(use.expression.strip()) and (found is None or found[0]):
+            name = use.expression.strip()  # text/cql holding a define name written without quotes
         if name is not None:
             exists = name in summary.defines and name not in summary.private_defines
             if use.boolean:
@@ -390,7 +394,6 @@ def _check_uses(res: dict[str, Any], by_url: dict[str, list[_Lib]], translations
                 diags.append(diag("cql.missing-define", f"{name!r} is not a public define in library {lib.cql_name}{hint}",
                                   resource=ref, path=use.path))
             continue
-        found = expressions.get((lib.key, use.expression))
         if found is None:
             continue
         errors, result_type = found

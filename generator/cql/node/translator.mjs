@@ -102,9 +102,28 @@ function modelInfoXml(id, _system, version) {
   return stringAsSource(modelXmlCache.get(file));
 }
 
-const modelManager = new ModelManager();
-modelManager.modelInfoLoader.registerModelInfoProvider(new SystemModelInfoProvider());
-modelManager.modelInfoLoader.registerModelInfoProvider(createModelInfoProvider(modelInfoXml));
+// One ModelManager per FHIR version: a ModelManager holds one version of a model, so a process that
+// loaded FHIR 4.0.1 could not translate content written for 4.0.0 (and vice versa).
+const modelManagers = new Map();
+function modelManagerFor(fhirVersion) {
+  if (!modelManagers.has(fhirVersion)) {
+    const manager = new ModelManager();
+    manager.modelInfoLoader.registerModelInfoProvider(new SystemModelInfoProvider());
+    manager.modelInfoLoader.registerModelInfoProvider(createModelInfoProvider(modelInfoXml));
+    modelManagers.set(fhirVersion, manager);
+  }
+  return modelManagers.get(fhirVersion);
+}
+
+// The FHIR version a request's targets use (`using FHIR version '…'`), 4.0.1 by default.
+const USING_FHIR = /^\s*using\s+FHIR\s+version\s+'([^']*)'/m;
+function requestFhirVersion(libraries, targets) {
+  for (const key of targets) {
+    const m = USING_FHIR.exec(libraries[key] ?? "");
+    if (m && FHIR_MODEL_INFO[m[1]]) return m[1];
+  }
+  return "4.0.1";
+}
 
 // ---- Translation -------------------------------------------------------------------------------
 function compilerOptions(requested) {
@@ -201,11 +220,13 @@ function sessionLibraries(request, optionsKey) {
 }
 
 function translate(request) {
-  const optionsKey = JSON.stringify({ ...DEFAULT_OPTIONS, ...(request.options || {}) });
   const inSession = typeof request.session === "string";
+  const requestTargets = Array.isArray(request.targets) ? request.targets : Object.keys(request.libraries || {});
+  const fhirVersion = requestFhirVersion({ ...(inSession && session ? session.sources : {}), ...(request.libraries || {}) }, requestTargets);
+  const optionsKey = JSON.stringify({ ...DEFAULT_OPTIONS, ...(request.options || {}), fhirVersion });
   const libraries = inSession ? sessionLibraries(request, optionsKey) : request.libraries || {};
   const options = compilerOptions(request.options);
-  const libraryManager = new LibraryManager(modelManager, options, null, ucumService);
+  const libraryManager = new LibraryManager(modelManagerFor(fhirVersion), options, null, ucumService);
   const compiled = libraryManager.compiledLibraries.asJsMapView();
   // Serve every library of the request by name; a requested version must match the declared one.
   const declared = new Map(Object.entries(libraries).map(([key, text]) => [key, libraryDeclaration(text)]));

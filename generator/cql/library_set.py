@@ -13,6 +13,7 @@ version its includes ask for) and one error per missing include instead of its c
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -95,6 +96,7 @@ def translate_set(
     total, done = len(ordered), 0
     if progress is not None:
         progress(0, total)
+    sessions = supports_sessions(translator)
     for version, keys in groups.items():
         session = f"{base}-{version or 'none'}"
         sent: set[str] = set()
@@ -105,10 +107,16 @@ def translate_set(
             if now != restarts:  # a fresh process: the session's sources are gone
                 sent.clear()
                 restarts = now
-            needed = reachable_all(batch, sources)
-            libraries = {n: sources[n] for n in sorted(needed) if n not in sent}
-            reply = translator.translate(libraries, batch, session=session)
-            sent |= set(libraries)
+            if sessions:
+                needed = reachable_all(batch, sources)
+                libraries = {n: sources[n] for n in sorted(needed) if n not in sent}
+                reply = translator.translate(libraries, batch, session=session)
+                sent |= set(libraries)
+            else:  # e.g. the build's TranslationSession, which answers repeated requests from its cache
+                reply = {}
+                for name in batch:
+                    closure = {n: sources[n] for n in sorted(reachable_all([name], sources))}
+                    reply.update(translator.translate(closure, [name]))
             for name in batch:
                 translation = collapse_missing_includes(reply[name], sources.get(name, ""))
                 results[name] = translation
@@ -118,6 +126,14 @@ def translate_set(
             if progress is not None:
                 progress(done, total)
     return results
+
+
+def supports_sessions(translator: Any) -> bool:
+    """Whether `translator.translate` takes `session` (Translator, EarlyTranslator do)."""
+    try:
+        return "session" in inspect.signature(translator.translate).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def reachable_all(keys: Sequence[str], sources: Mapping[str, str]) -> set[str]:

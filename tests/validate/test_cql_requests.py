@@ -81,3 +81,16 @@ def test_a_session_gives_the_same_elm_as_separate_requests(session_translator: T
     for name in SET:
         alone = session_translator.translate({n: SET[n] for n in SET}, [name])[name]
         assert together[name].ok and together[name].elm == alone.elm, name
+
+
+def test_a_translator_without_sessions_gets_one_closure_per_library() -> None:
+    """The build's TranslationSession answers repeated (library + closure) requests from its cache."""
+    calls: list[tuple[list[str], list[str]]] = []
+
+    class Plain:
+        def translate(self, libraries: dict[str, str], targets: list[str] | None = None) -> dict[str, Translation]:
+            calls.append((sorted(libraries), list(targets or libraries)))
+            return {n: Translation(name=n, version="1", elm={"library": {}}, elm_json="{}") for n in targets or libraries}
+
+    translate_set(Plain(), SET, ["Top", "Alone"])
+    assert calls == [(["Common", "Middle", "Top"], ["Top"]), (["Alone"], ["Alone"])]

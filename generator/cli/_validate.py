@@ -121,11 +121,14 @@ def validate_command(path: str | None, fmt: str, no_cql: bool, closed: bool, lis
     with contextlib.ExitStack() as stack:
         # Node starts first and comes up while the validator loads and runs the other layers.
         translator = None if no_cql else stack.enter_context(EarlyTranslator())
-        diags, count = _validate(path, translator, cql=not no_cql, closed=closed)
+        # On a terminal, findings are printed as each layer produces them; elsewhere one sorted table.
+        stream = fmt == "table" and sys.stdout.isatty()
+        diags, count = _validate(path, translator, cql=not no_cql, closed=closed,
+                                 on_findings=_print_findings if stream else None)
     if fmt == "json":
         click.echo(json.dumps(operation_outcome(diags), indent=2))
     else:
-        if diags:
+        if diags and not stream:
             click.echo(table(diags))
         click.echo(summary(diags) + f" ({count} resources)")
     from generator.validate import UNUSABLE
@@ -140,7 +143,14 @@ def _progress(done: int, total: int) -> None:
     click.echo(f"\rcql {done}/{total}" + ("\n" if done == total else ""), err=True, nl=False)
 
 
-def _validate(path: str, translator: EarlyTranslator | None, *, cql: bool, closed: bool = False) -> tuple[list[Diagnostic], int]:
+def _print_findings(found: list[Diagnostic]) -> None:
+    for d in sorted(found, key=_order):
+        color = {Severity.ERROR: "red", Severity.WARNING: "yellow"}.get(d.severity)
+        click.secho(str(d), fg=color)
+
+
+def _validate(path: str, translator: EarlyTranslator | None, *, cql: bool, closed: bool = False,
+              on_findings: Any = None) -> tuple[list[Diagnostic], int]:
     from pathlib import Path
 
     from generator.validate import ValidationOptions, load_artifacts, validate
@@ -151,8 +161,10 @@ def _validate(path: str, translator: EarlyTranslator | None, *, cql: bool, close
     options = ValidationOptions(
         cql=cql, translator=translator, closed=closed, dependencies=declared_dependencies(root),
         source_root=root if root.is_dir() else root.parent,
-        progress=_progress if sys.stderr.isatty() else None,
+        progress=_progress if sys.stderr.isatty() else None, on_findings=on_findings,
     )
+    if on_findings is not None and load_diags:
+        on_findings(load_diags)
     diags = load_diags + (validate(artifacts, options) if artifacts else [])
     diags.sort(key=_order)
     return diags, len(artifacts)

@@ -15,7 +15,7 @@ CQL (official translator), terminology, metadata.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from generator.diagnostics import Diagnostic, SourceLocation
@@ -45,22 +45,26 @@ def validate(
     enabled = set(opts.layers) if opts.layers is not None else set(LAYERS)
     if not opts.cql:
         enabled.discard("cql")
-    artifacts, diags = _input.check_set(as_artifacts(resources))
-    if "structure" in enabled:
-        diags += _structure.check(artifacts)
-    if "base" in enabled:
-        diags += _base.check(artifacts)
-    if "profile" in enabled:
-        diags += _profiles.check(artifacts)
-    if "reference" in enabled:
-        diags += _references.check(artifacts, opts)
-    if "cql" in enabled:
-        diags += _cql.check(artifacts, opts)
-    if "terminology" in enabled:
-        diags += _terminology.check(artifacts)
-    if "metadata" in enabled:
-        diags += _metadata.check(artifacts)
-    return located(diags, artifacts)
+    artifacts, found = _input.check_set(as_artifacts(resources))
+    diags = located(found, artifacts)
+    layers: list[tuple[str, Callable[[], list[Diagnostic]]]] = [
+        ("structure", lambda: _structure.check(artifacts)),
+        ("base", lambda: _base.check(artifacts)),
+        ("profile", lambda: _profiles.check(artifacts)),
+        ("reference", lambda: _references.check(artifacts, opts)),
+        ("terminology", lambda: _terminology.check(artifacts)),
+        ("metadata", lambda: _metadata.check(artifacts)),
+        ("cql", lambda: _cql.check(artifacts, opts)),  # last: the slow one, after the offline findings
+    ]
+    if opts.on_findings is not None and diags:
+        opts.on_findings(diags)
+    for name, run in layers:
+        if name in enabled:
+            found = located(run(), artifacts)
+            diags += found
+            if opts.on_findings is not None and found:
+                opts.on_findings(found)
+    return diags
 
 
 def located(diags: list[Diagnostic], artifacts: list[Artifact]) -> list[Diagnostic]:

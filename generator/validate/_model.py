@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from generator.canonicals import LOINC, RXNORM, SNOMED, UCUM
 
 if TYPE_CHECKING:  # the translator bridge is optional at run time
+    from generator.diagnostics import Diagnostic
     from generator.cql.translator import EarlyTranslator, Translator
 
 DEFAULT_EXTERNAL_CANONICALS: frozenset[str] = frozenset(
@@ -59,6 +60,7 @@ class ValidationOptions:
     package_cache: Path | None = None  # FHIR package cache holding the dependencies (default ~/.fhir/packages)
     source_root: Path | None = None  # the folder validated: where `.cql` files for Library content are looked up
     progress: "Callable[[int, int], None] | None" = None  # CQL layer: (libraries done, total), for terminals
+    on_findings: "Callable[[list[Diagnostic]], None] | None" = None  # each layer's findings as they come (streaming)
 
     def is_external(self, canonical: str) -> bool:
         return any(canonical.startswith(prefix) for prefix in self.external_canonicals)

@@ -146,7 +146,9 @@ def _progress(done: int, total: int) -> None:
 def _print_findings(found: list[Diagnostic]) -> None:
     for d in sorted(found, key=_order):
         color = {Severity.ERROR: "red", Severity.WARNING: "yellow"}.get(d.severity)
-        click.secho(str(d), fg=color)
+        where = " ".join(x for x in (shown_file(d), d.resource and d.resource + (f" @ {d.path}" if d.path else "")) if x)
+        click.secho(f"{d.severity.value}[{d.code}] {where}: {d.message}" if where else f"{d.severity.value}[{d.code}] {d.message}",
+                    fg=color)
 
 
 def _validate(path: str, translator: EarlyTranslator | None, *, cql: bool, closed: bool = False,

@@ -162,3 +162,12 @@ def test_unknown_names_inside_primitive_extensions_are_reported(env: Env) -> Non
     assert [h.path for h in hits] == ["ActivityDefinition.url.fhir_comments"], hits
     find(res, AD)["_url"] = {"extension": [{"url": "http://example.org/x", "valueString": "fine"}]}
     assert not _codes(env.run(res), "base.element-unknown")
+
+
+def test_findings_stream_layer_by_layer(env: Env) -> None:
+    res = env.resources()
+    find(res, AD)["status"] = "bogus"
+    find(res, AD)["name"] = "lower"
+    batches: list[list[Diagnostic]] = []
+    diags = validate(res, ValidationOptions(cql=False, on_findings=batches.append))
+    assert len(batches) >= 2 and [d for b in batches for d in b] == diags

@@ -91,7 +91,8 @@ def measure(command: list[str]) -> tuple[float, float, str]:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command[:3])} failed ({done.returncode}):\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    return cpu, wall, (done.stdout + done.stderr).strip().splitlines()[-1]
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    return cpu, wall, lines[-1] if lines else ""
 
 
 def main() -> int:

@@ -139,7 +139,7 @@ def check(artifacts: list[Artifact], options: ValidationOptions) -> list[Diagnos
             seen.setdefault(key, ref_of(a.resource))
             by_url.setdefault(url, []).append(a.resource)
     bases = own_bases(artifacts)
-    deps = DependencyIndex.load(options.dependencies, options.package_cache)
+    deps = DependencyIndex.load({**guide_dependencies(artifacts), **options.dependencies}, options.package_cache)
     declared = _declared_by_libraries(artifacts)
     code_systems: set[str] | None = None  # computed on first need
     for a in artifacts:
@@ -177,6 +177,17 @@ def check(artifacts: list[Artifact], options: ValidationOptions) -> list[Diagnos
                                   f"{canonical} is a {targets[0]['resourceType']}, expected {' or '.join(expected)}",
                                   resource=ref, path=fp))
     return diags
+
+
+def guide_dependencies(artifacts: list[Artifact]) -> dict[str, str]:
+    """`ImplementationGuide.dependsOn` packages (an IG source folder declares them there)."""
+    out: dict[str, str] = {}
+    for a in artifacts:
+        if a.resource["resourceType"] == "ImplementationGuide":
+            for dep in items(a.resource.get("dependsOn")):
+                if isinstance(dep, dict) and isinstance(dep.get("packageId"), str) and isinstance(dep.get("version"), str):
+                    out[dep["packageId"]] = dep["version"]
+    return out
 
 
 def _declared_by_libraries(artifacts: list[Artifact]) -> dict[str, str]:

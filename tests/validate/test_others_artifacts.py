@@ -171,3 +171,12 @@ def test_findings_stream_layer_by_layer(env: Env) -> None:
     batches: list[list[Diagnostic]] = []
     diags = validate(res, ValidationOptions(cql=False, on_findings=batches.append))
     assert len(batches) >= 2 and [d for b in batches for d in b] == diags
+
+
+def test_implementation_guide_depends_on_declares_dependencies(env: Env) -> None:
+    cache = _cached_dependency(env.tmp_path / "cache", [f"{OTHER}/ValueSet/x"])
+    guide = {"resourceType": "ImplementationGuide", "id": "ig", "url": f"{BASE}/ImplementationGuide/ig", "name": "Ig",
+             "status": "active", "packageId": "example.cpg", "fhirVersion": ["4.0.1"],
+             "dependsOn": [{"uri": f"{OTHER}/ImplementationGuide/other", "packageId": "other.ig", "version": "1.0.0"}]}
+    diags = validate(_vsac_condition(env) + [guide], ValidationOptions(cql=False, closed=True, package_cache=cache))
+    assert not _codes(diags, "reference.outside-set"), diags

@@ -39,6 +39,7 @@ EXPRESSION_LANGUAGE = "text/cql"
 IG_LOADER = re.compile(r"^ig-loader-(.+\.cql)$")
 _SIMPLE_NAME = re.compile(r'^(?:"([^"]+)"|([A-Za-z_][A-Za-z0-9_]*))$')
 _LITERALS = frozenset({"true", "false", "null"})
+_QUALIFIED = re.compile(r'^(?:"([^"]+)"|([A-Za-z_][A-Za-z0-9_]*))\.((?:"[^"]+"|[A-Za-z_][A-Za-z0-9_]*))$')
 _NAME_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9_\- ]*$")
 _EXPR_DEFINE = "__cpg_expression_"
 
@@ -283,11 +284,16 @@ def _add(uses: list[_Use], expr: Any, fp: str, boolean: bool) -> None:
         uses.append(_Use(f"{fp}.expression", language, expr["expression"], boolean))
 
 
-def simple_name(use: _Use) -> str | None:
-    """The define a use names: identifiers always; a text/cql expression that is just a name."""
+def simple_name(use: _Use, library: str | None = None) -> str | None:
+    """The define a use names: identifiers always; a text/cql expression that is just a name, or
+    a name qualified with the library's own name (`Lib."Define"`, which CQL inside Lib cannot say)."""
     if use.language in IDENTIFIER_LANGUAGES:
         return use.expression
-    match = _SIMPLE_NAME.match(use.expression.strip())
+    expression = use.expression.strip()
+    qualified = _QUALIFIED.match(expression)
+    if qualified and library and (qualified.group(1) or qualified.group(2)) == library:
+        expression = qualified.group(3)
+    match = _SIMPLE_NAME.match(expression)
     if match is None or match.group(0) in _LITERALS:
         return None
     return match.group(1) or match.group(2)
@@ -325,7 +331,7 @@ def _expression_checks(t: Any, sources: dict[str, str], libs: list[_Lib], users:
         if lib is None or not lib.key:
             continue
         for use in _uses(res):
-            if use.language == EXPRESSION_LANGUAGE and simple_name(use) is None:
+            if use.language == EXPRESSION_LANGUAGE and simple_name(use, lib.cql_name) is None:
                 exprs = wanted.setdefault(lib.key, [])
                 if use.expression not in exprs:
                     exprs.append(use.expression)
@@ -378,7 +384,7 @@ def _check_uses(res: dict[str, Any], by_url: dict[str, list[_Lib]], translations
     except ValueError as exc:  # ELM without result types (translator options) cannot be type-checked
         return diags + [diag("cql.unavailable", f"define checks skipped for {lib.cql_name}: {exc}", resource=ref)]
     for use in uses:
-        name = simple_name(use)
+        name = simple_name(use, lib.cql_name)
         found = expressions.get((lib.key, use.expression)) if name is None else None
         if name is None and _NAME_LIKE.match(use.expression.strip()) and (found is None or found[0]):
             name = use.expression.strip()  # text/cql holding a define name written without quotes

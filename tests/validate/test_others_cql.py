@@ -71,6 +71,9 @@ def test_a_text_cql_expression_is_compiled_against_its_library(session_translato
     (hit,) = diags
     assert hit.code == "cql.expression-error" and 'did you mean "Has Anaemia"' in hit.message
     assert _cql([lib, _plan("text/cql", '"Has Anaemia" and AgeInYears() > 18')], session_translator) == []
+    assert _cql([lib, _plan("text/cql", 'Anaemia."Has Anaemia"')], session_translator) == []  # its own name
+    (own,) = _cql([lib, _plan("text/cql", 'Anaemia."Has Anemia"')], session_translator)
+    assert own.code == "cql.missing-define" and 'did you mean "Has Anaemia"' in own.message
     (typed,) = _cql([lib, _plan("text/cql", 'Count("Haemoglobin")')], session_translator)
     assert typed.code == "cql.not-boolean"  # a condition must be Boolean
     assert _cql([lib, _plan("text/cql", 'Count("Haemoglobin")', kind="dynamicValue")], session_translator) == []

@@ -145,9 +145,25 @@ def reachable_all(keys: Sequence[str], sources: Mapping[str, str]) -> set[str]:
     return found
 
 
+NO_HELPERS = "Could not resolve library name FHIRHelpers."
+
+
+def collapse_missing_helpers(translation: Translation) -> Translation:
+    """A library using FHIR without including FHIRHelpers gets one error per implicit conversion;
+    keep the first, saying what is missing and how many places need it."""
+    places = [m for m in translation.messages if m.message == NO_HELPERS and m.library == translation.name]
+    if len(places) < 1:
+        return translation
+    first = replace(places[0], message=f"the library uses FHIR values that need FHIRHelpers conversions but does not "
+                                       f"include FHIRHelpers ({len(places)} place{'s' if len(places) != 1 else ''})")
+    return replace(translation, messages=[first if m is places[0] else m for m in translation.messages
+                                          if m is places[0] or m not in places])
+
+
 def collapse_missing_includes(translation: Translation, text: str) -> Translation:
     """One error per include the translator could not load, naming it, instead of the cascade of
     "Could not resolve identifier <alias>" errors every use of the alias causes."""
+    translation = collapse_missing_helpers(translation)
     missing: dict[str, CqlMessage] = {}
     aliases = {i.alias: i for i in includes(text)}
     for message in translation.messages:
@@ -172,6 +188,8 @@ def collapse_missing_includes(translation: Translation, text: str) -> Translatio
             inc = aliases[alias]
             wanted = f"{inc.name}" + (f" version '{inc.version}'" if inc.version else "")
             extra = f"; {dropped[alias]} uses of {alias} not checked" if dropped[alias] else ""
+            if inc.name == "FHIRHelpers":
+                extra += "; cpg generates FHIRHelpers for FHIR 4.0.0 and 4.0.1 only, other versions must be in the set"
             message = replace(message, message=f"included library {wanted} is not available{extra}")
         final.append(message)
     return replace(translation, messages=final)

@@ -95,6 +95,20 @@ def test_a_missing_include_is_one_error_naming_it(session_translator: Translator
         ("cql.compile-error", "included library Absent version '2' is not available; 3 uses of A not checked")]
 
 
+def test_fhir_without_fhirhelpers_is_one_error(session_translator: Translator) -> None:
+    cql = ("library NoHelpers version '1'\nusing FHIR version '4.0.1'\ncontext Patient\n"
+           "define A: [Observation] O where O.status = 'final'\ndefine B: [Condition] C where C.onset as dateTime > Now()\n")
+    (hit,) = _cql([_library("NoHelpers", cql)], session_translator)
+    assert "does not include FHIRHelpers (2 places)" in hit.message
+
+
+def test_an_unknown_fhirhelpers_version_is_named_once(session_translator: Translator) -> None:
+    cql = ("library Old version '1'\nusing FHIR version '4.0.1'\ninclude FHIRHelpers version '3.0.0'\n"
+           "define A: FHIRHelpers.ToString(null)\n")
+    (hit,) = _cql([_library("Old", cql)], session_translator)
+    assert "FHIRHelpers version '3.0.0' is not available" in hit.message and "4.0.0 and 4.0.1 only" in hit.message
+
+
 def test_included_library_messages_stay_with_the_included_library(session_translator: Translator) -> None:
     shared = "library Shared version '1'\ndefine Broken: 1 + 'a'\n"
     user = "library User version '1'\ninclude Shared version '1'\ndefine Fine: 2\n"

@@ -203,3 +203,19 @@ def test_a_100_file_folder_names_each_findings_file(tmp_path: Path) -> None:
     assert all("extension" in i for i in outcome["issue"] if i.get("expression")), "every located finding names its file"
     table = CliRunner().invoke(main, ["validate", str(root), "--no-cql"]).output
     assert f"{root}/ValueSet-vs10.json" in table and "FILE" in table.splitlines()[0]
+
+
+def test_ids_repeat_across_test_cases_of_an_ig(tmp_path: Path) -> None:
+    root = _ig(tmp_path / "ig")
+    for case, gender in (("p2", "male"), ("p3", "female")):
+        folder = root / "input/tests/Logic" / case
+        folder.mkdir(parents=True)
+        (folder / "Encounter-e1.json").write_text(json.dumps(
+            {"resourceType": "Encounter", "id": "e1", "status": "finished", "class": {"code": gender}}))
+    artifacts, diags = load_artifacts(root)
+    assert not [d for d in validate(artifacts, ValidationOptions(cql=False, layers=frozenset({"input"})))
+                if d.code == "input.duplicate-id"]
+    (root / "input/resources/library/Library-Copy.json").write_text(json.dumps(_library("Logic", None, title="other")))
+    artifacts, diags = load_artifacts(root)
+    assert [d.code for d in validate(artifacts, ValidationOptions(cql=False, layers=frozenset({"input"})))] == [
+        "input.duplicate-id"]

@@ -94,3 +94,11 @@ def test_a_translator_without_sessions_gets_one_closure_per_library() -> None:
 
     translate_set(Plain(), SET, ["Top", "Alone"])
     assert calls == [(["Common", "Middle", "Top"], ["Top"]), (["Alone"], ["Alone"])]
+
+
+def test_restarts_between_batches_keep_results_right() -> None:
+    """Memory is bounded by restarting the process between batches; the session survives it."""
+    with Translator(restart_heap_share=0.0) as translator:  # restart after every request
+        results = translate_set(translator, SET, list(SET), batch_size=2)
+        assert translator.restarts == 2
+    assert all(results[name].ok and results[name].elm for name in SET), {n: r.messages for n, r in results.items()}

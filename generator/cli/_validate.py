@@ -162,7 +162,7 @@ def _validate(path: str, translator: EarlyTranslator | None, *, cql: bool, close
     root = Path(path)
     options = ValidationOptions(
         cql=cql, translator=translator, closed=closed, dependencies=declared_dependencies(root),
-        source_root=root if root.is_dir() else root.parent,
+        source_root=root if root.is_dir() else None,  # .cql files are looked up only in a validated folder
         progress=_progress if sys.stderr.isatty() else None, on_findings=on_findings,
     )
     if on_findings is not None and load_diags:

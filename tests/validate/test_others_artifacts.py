@@ -180,3 +180,17 @@ def test_implementation_guide_depends_on_declares_dependencies(env: Env) -> None
              "dependsOn": [{"uri": f"{OTHER}/ImplementationGuide/other", "packageId": "other.ig", "version": "1.0.0"}]}
     diags = validate(_vsac_condition(env) + [guide], ValidationOptions(cql=False, closed=True, package_cache=cache))
     assert not _codes(diags, "reference.outside-set"), diags
+
+
+def test_cli_closed_turns_outside_references_into_errors(env: Env) -> None:
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    for res in _vsac_condition(env):
+        env.write(f"set/{res['resourceType']}-{res['id']}.json", json.dumps(res))
+    folder = str(env.tmp_path / "set")
+    open_run = CliRunner().invoke(main, ["validate", folder, "--no-cql"])
+    closed_run = CliRunner().invoke(main, ["validate", folder, "--no-cql", "--closed"])
+    assert open_run.exit_code == 0 and "reference.outside-set" in open_run.output, open_run.output
+    assert closed_run.exit_code == 1 and "reference.outside-set" in closed_run.output

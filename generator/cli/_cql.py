@@ -2,19 +2,23 @@
 
 For authors debugging CQL outside a guideline build: messages are printed compiler-style
 (`path/File.cql:line:col: error: message`) so editors can jump to them. Includes resolve from the
-folders of the given files; FHIRHelpers 4.0.1 falls back to our generated library.
+folders of the given files; FHIRHelpers (4.0.1 or 4.0.0) falls back to our generated library.
+The files are translated once each, includes first, over one translator session; messages are
+printed as each batch completes, with `translated done/total` progress on a terminal.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from generator.cli._common import reports_errors
-from generator.cql.fhirhelpers import FHIRHELPERS_NAME, FHIRHELPERS_VERSION, fhirhelpers_cql
-from generator.cql.declarations import declared_name, include_closure, included_names
-from generator.cql.translator import CqlMessage, Translator, TranslatorError
+from generator.cql.declarations import declared_name
+from generator.cql.fhirhelpers import FHIRHELPERS_NAME, FHIRHELPERS_VERSION
+from generator.cql.library_set import add_generated_helpers, translate_set
+from generator.cql.translator import CqlMessage, Translation, Translator, TranslatorError
 from generator.diagnostics import Diagnostic, GeneratorError
 from generator.readers import InputError, read_text
 
@@ -53,8 +57,7 @@ def _sources(files: tuple[Path, ...]) -> tuple[dict[str, str], dict[str, str], l
             name = library_name(text, candidate)
             if name not in libraries:
                 libraries[name], shown[name] = text, str(candidate)
-    if FHIRHELPERS_NAME not in libraries and any(FHIRHELPERS_NAME in included_names(t) for t in libraries.values()):
-        libraries[FHIRHELPERS_NAME], shown[FHIRHELPERS_NAME] = fhirhelpers_cql(), GENERATED_HELPERS_LABEL
+    add_generated_helpers(libraries, shown)  # for each FHIRHelpers version included and not given
     return libraries, shown, targets
 
 
@@ -75,27 +78,36 @@ def format_message(message: CqlMessage, shown: dict[str, str]) -> str:
 def cql(files: tuple[Path, ...], out_dir: Path | None) -> None:
     """Translate CQL FILES to ELM and report the translator's messages; exit 1 on errors."""
     libraries, shown, targets = _sources(files)
-    results = {}
-    try:
-        with Translator() as translator:
-            # One library per request, with what it includes: the translator holds a request's
-            # libraries in memory together, so hundreds of files at once would exhaust its heap.
-            for name in targets:
-                results.update(translator.translate(include_closure(name, libraries), [name]))
-    except TranslatorError as exc:
-        raise GeneratorError([Diagnostic("CQL", str(exc))]) from exc
     printed: set[str] = set()
-    errors = warnings = 0
-    for name in targets:
-        for message in results[name].messages:
+    counts = {"error": 0, "warning": 0}
+    terminal = sys.stderr.isatty()
+
+    def report(name: str, translation: Translation) -> None:
+        """Print a library's messages as soon as its batch is translated (streamed)."""
+        if terminal:
+            click.echo("\r\033[K", err=True, nl=False)  # clear the progress line
+        for message in translation.messages:
             line = format_message(message, shown)
             if line in printed:  # an include's message repeats in each library including it
                 continue
             printed.add(line)
-            errors += message.severity == "error"
-            warnings += message.severity == "warning"
+            counts[message.severity] = counts.get(message.severity, 0) + 1
             color = {"error": "red", "warning": "yellow"}.get(message.severity)
             click.secho(line, fg=color, err=True)
+
+    def progress(done: int, total: int) -> None:
+        click.echo(f"\rtranslated {done}/{total}", err=True, nl=False)
+
+    try:
+        with Translator() as translator:
+            # Each library translated once, includes first, over one translator session.
+            results = translate_set(translator, libraries, targets, on_result=report,
+                                    progress=progress if terminal else None)
+    except TranslatorError as exc:
+        raise GeneratorError([Diagnostic("CQL", str(exc))]) from exc
+    if terminal:
+        click.echo("\r\033[K", err=True, nl=False)
+    errors, warnings = counts["error"], counts["warning"]
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
         for name in targets:

@@ -8,6 +8,7 @@ tools can consume the result.
 from __future__ import annotations
 
 import contextlib
+import sys
 import json
 from typing import Any
 
@@ -50,17 +51,31 @@ def issue_type(d: Diagnostic) -> str:
     return _ISSUE_TYPE.get(d.code) or _LAYER_TYPE.get(rule.layer if rule else "", "processing")
 
 
+#: Extension (FHIR extensions pack) naming the source file of an issue.
+OO_FILE = "http://hl7.org/fhir/StructureDefinition/operationoutcome-file"
+
+
+def shown_file(d: Diagnostic) -> str | None:
+    """`file`, or `file:line` when the line is known."""
+    if d.location is None:
+        return None
+    return f"{d.location.file}:{d.location.line}" if d.location.line else d.location.file
+
+
 def operation_outcome(diags: list[Diagnostic]) -> dict[str, Any]:
-    """All findings as one R4 OperationOutcome (issue.diagnostics carries the rule id)."""
+    """All findings as one R4 OperationOutcome (issue.diagnostics carries the rule id, the
+    operationoutcome-file extension the file, issue.expression the FHIRPath)."""
     issues: list[dict[str, Any]] = []
     for d in diags:
-        where = d.resource or (str(d.location) if d.location else None)
+        where = d.resource or shown_file(d)
         issue: dict[str, Any] = {
             "severity": d.severity.value,
             "code": issue_type(d),
             "details": {"text": f"{where}: {d.message}" if where else d.message},
             "diagnostics": d.code,
         }
+        if d.location is not None:
+            issue = {"extension": [{"url": OO_FILE, "valueString": shown_file(d)}], **issue}
         if d.path:
             issue["expression"] = [d.path]
         issues.append(issue)
@@ -70,18 +85,17 @@ def operation_outcome(diags: list[Diagnostic]) -> dict[str, Any]:
 
 
 def table(diags: list[Diagnostic]) -> str:
-    rows = [("SEVERITY", "RULE", "RESOURCE", "FHIRPATH", "MESSAGE")]
+    rows = [("SEVERITY", "RULE", "FILE", "RESOURCE", "FHIRPATH", "MESSAGE")]
     for d in diags:
-        where = d.resource or (str(d.location) if d.location else "-")
-        rows.append((d.severity.value, d.code, where, d.path or "-", d.message))
-    widths = [min(max(len(r[i]) for r in rows), 60) for i in range(4)]
-    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4] for r in rows]
+        rows.append((d.severity.value, d.code, shown_file(d) or "-", d.resource or "-", d.path or "-", d.message))
+    widths = [min(max(len(r[i]) for r in rows), 60) for i in range(5)]
+    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(5)) + "  " + r[5] for r in rows]
     return "\n".join(lines)
 
 
-def _order(d: Diagnostic) -> tuple[int, str, str]:
+def _order(d: Diagnostic) -> tuple[int, str, str, str]:
     rank = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}[d.severity]
-    return rank, d.resource or "", d.path or ""
+    return rank, d.location.file if d.location else "", d.resource or "", d.path or ""
 
 
 @click.command("validate")
@@ -89,9 +103,11 @@ def _order(d: Diagnostic) -> tuple[int, str, str]:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
               help="table for people, json for one FHIR OperationOutcome")
 @click.option("--no-cql", is_flag=True, help="Skip the CQL layer (no translator process).")
+@click.option("--closed", is_flag=True,
+              help="Canonicals outside the validated set (and its cached package dependencies) are errors, not warnings.")
 @click.option("--rules", "list_rules", is_flag=True, help="List every rule id with its description and exit.")
 @reports_errors
-def validate_command(path: str | None, fmt: str, no_cql: bool, list_rules: bool) -> None:
+def validate_command(path: str | None, fmt: str, no_cql: bool, closed: bool, list_rules: bool) -> None:
     """Validate FHIR CPG artifacts in PATH (folder, JSON file, Bundle, or NPM package .tgz)."""
     ctx = click.get_current_context()
     if list_rules:
@@ -105,11 +121,14 @@ def validate_command(path: str | None, fmt: str, no_cql: bool, list_rules: bool)
     with contextlib.ExitStack() as stack:
         # Node starts first and comes up while the validator loads and runs the other layers.
         translator = None if no_cql else stack.enter_context(EarlyTranslator())
-        diags, count = _validate(path, translator, cql=not no_cql)
+        # On a terminal, findings are printed as each layer produces them; elsewhere one sorted table.
+        stream = fmt == "table" and sys.stdout.isatty()
+        diags, count = _validate(path, translator, cql=not no_cql, closed=closed,
+                                 on_findings=_print_findings if stream else None)
     if fmt == "json":
         click.echo(json.dumps(operation_outcome(diags), indent=2))
     else:
-        if diags:
+        if diags and not stream:
             click.echo(table(diags))
         click.echo(summary(diags) + f" ({count} resources)")
     from generator.validate import UNUSABLE
@@ -119,11 +138,35 @@ def validate_command(path: str | None, fmt: str, no_cql: bool, list_rules: bool)
     ctx.exit(1 if any(d.severity is Severity.ERROR for d in diags) else 0)
 
 
-def _validate(path: str, translator: EarlyTranslator | None, *, cql: bool) -> tuple[list[Diagnostic], int]:
+def _progress(done: int, total: int) -> None:
+    """`cql done/total` on a terminal's stderr line (nothing when stderr is not a terminal)."""
+    click.echo(f"\rcql {done}/{total}" + ("\n" if done == total else ""), err=True, nl=False)
+
+
+def _print_findings(found: list[Diagnostic]) -> None:
+    for d in sorted(found, key=_order):
+        color = {Severity.ERROR: "red", Severity.WARNING: "yellow"}.get(d.severity)
+        where = " ".join(x for x in (shown_file(d), d.resource and d.resource + (f" @ {d.path}" if d.path else "")) if x)
+        click.secho(f"{d.severity.value}[{d.code}] {where}: {d.message}" if where else f"{d.severity.value}[{d.code}] {d.message}",
+                    fg=color)
+
+
+def _validate(path: str, translator: EarlyTranslator | None, *, cql: bool, closed: bool = False,
+              on_findings: Any = None) -> tuple[list[Diagnostic], int]:
+    from pathlib import Path
+
     from generator.validate import ValidationOptions, load_artifacts, validate
+    from generator.validate._dependencies import declared_dependencies
 
     artifacts, load_diags = load_artifacts(path)
-    options = ValidationOptions(cql=cql, translator=translator)
+    root = Path(path)
+    options = ValidationOptions(
+        cql=cql, translator=translator, closed=closed, dependencies=declared_dependencies(root),
+        source_root=root if root.is_dir() else None,  # .cql files are looked up only in a validated folder
+        progress=_progress if sys.stderr.isatty() else None, on_findings=on_findings,
+    )
+    if on_findings is not None and load_diags:
+        on_findings(load_diags)
     diags = load_diags + (validate(artifacts, options) if artifacts else [])
     diags.sort(key=_order)
     return diags, len(artifacts)

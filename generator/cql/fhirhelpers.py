@@ -130,3 +130,25 @@ def fhirhelpers_cql(model_info: Path | None = None) -> str:
         ucum=UCUM,
         primitives=conversions(path),
     )
+
+
+#: FHIR versions whose model info cql-exec-fhir ships and the translator loads (node/translator.mjs).
+SUPPORTED_FHIR_VERSIONS = ("4.0.0", "4.0.1")
+
+
+@functools.lru_cache(maxsize=4)
+def fhirhelpers_cql_for(fhir_version: str) -> str:
+    """FHIRHelpers `fhir_version` generated from that version's model info, as `fhirhelpers_cql` does
+    for 4.0.1. Why: content written for FHIR 4.0.0 includes FHIRHelpers version '4.0.0'."""
+    if fhir_version == FHIRHELPERS_VERSION:
+        return fhirhelpers_cql()
+    if fhir_version not in SUPPORTED_FHIR_VERSIONS:
+        raise ValueError(f"no FHIR {fhir_version} model info (supported: {', '.join(SUPPORTED_FHIR_VERSIONS)})")
+    path = model_info_path().with_name(f"fhir-modelinfo-{fhir_version}.xml")
+    root = ET.parse(path).getroot()
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATES)), undefined=jinja2.StrictUndefined,
+                             keep_trailing_newline=True, autoescape=False)
+    return env.get_template("FHIRHelpers.cql.j2").render(
+        version=fhir_version, fhir_version=root.get("version", fhir_version), model_name=root.get("name", "FHIR"),
+        model_url=root.get("url", FHIR_MODEL), model_info_name=path.name, ucum=UCUM, primitives=conversions(path),
+    )

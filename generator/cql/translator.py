@@ -279,15 +279,18 @@ class Translator:
         targets: Sequence[str] | None = None,
         *,
         timeout: float | None = None,
+        session: str | None = None,
     ) -> dict[str, Translation]:
         """Translate CQL libraries keyed by library name; they may include each other by name.
 
         `targets` limits which libraries are translated and returned (the others are only served
         as include sources, e.g. FHIRHelpers); by default every library is translated.
+        With `session`, libraries sent earlier in the same session (by this process: see
+        `restarts`) are still served and their compilations reused (generator.cql.library_set).
         """
         names = list(libraries if targets is None else targets)
         unknown = [n for n in names if n not in libraries]
-        if unknown:
+        if unknown and session is None:
             raise ValueError(f"targets not among the libraries: {', '.join(unknown)}")
         payload = {
             "op": "translate",
@@ -296,6 +299,8 @@ class Translator:
             "options": {**self.options, "options": list(self.options["options"])},
             "collectAbove": self.restart_heap_share,
         }
+        if session is not None:
+            payload["session"] = session
         with self._calls:
             try:
                 reply = self._request(payload, timeout=self.timeout if timeout is None else timeout)
@@ -363,9 +368,13 @@ class EarlyTranslator:
         return self.translator
 
     def translate(self, libraries: Mapping[str, str], targets: Sequence[str] | None = None, *,
-                  timeout: float | None = None) -> dict[str, Translation]:
+                  timeout: float | None = None, session: str | None = None) -> dict[str, Translation]:
         """`Translator.translate` once started (so it can stand where a Translator is expected)."""
-        return self.get().translate(libraries, targets, timeout=timeout)
+        return self.get().translate(libraries, targets, timeout=timeout, session=session)
+
+    @property
+    def restarts(self) -> int:
+        return self.get().restarts
 
     def close(self) -> None:
         self._thread.join()

@@ -14,13 +14,15 @@ CQL (official translator), terminology, metadata.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import dataclasses
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from generator.diagnostics import Diagnostic
-from generator.validate import _activities, _base, _cql, _expansion, _input, _metadata, _profiles, _references, _structure, _terminology
+from generator.diagnostics import Diagnostic, SourceLocation
+from generator.validate import (_activities, _base, _cql, _expansion, _input, _metadata, _profiles, _references,
+                                _structure, _terminology)
 from generator.validate._input import UNUSABLE, load_artifacts
-from generator.validate._model import DEFAULT_EXTERNAL_CANONICALS, Artifact, ValidationOptions, as_artifacts
+from generator.validate._model import DEFAULT_EXTERNAL_CANONICALS, Artifact, ValidationOptions, as_artifacts, ref_of
 from generator.validate._rules import LAYERS, RULES, Rule
 
 __all__ = [
@@ -44,23 +46,47 @@ def validate(
     enabled = set(opts.layers) if opts.layers is not None else set(LAYERS)
     if not opts.cql:
         enabled.discard("cql")
-    artifacts, diags = _input.check_set(as_artifacts(resources))
-    if "structure" in enabled:
-        diags += _structure.check(artifacts)
-    if "base" in enabled:
-        base_diags, artifacts = _base.check_and_clean(artifacts)
-        diags += base_diags
-    if "profile" in enabled:
-        diags += _profiles.check(artifacts)
-    if "reference" in enabled:
-        diags += _references.check(artifacts, opts)
-    if "cql" in enabled:
-        diags += _cql.check(artifacts, opts)
-    if "terminology" in enabled:
-        diags += _terminology.check(artifacts)
-        diags += _expansion.check(artifacts)
-    if "metadata" in enabled:
-        diags += _metadata.check(artifacts)
-    if "activity" in enabled:
-        diags += _activities.check(artifacts)
+    artifacts, found = _input.check_set(as_artifacts(resources))
+    diags = located(found, artifacts)
+    if opts.on_findings is not None and diags:
+        opts.on_findings(diags)
+
+    def base() -> list[Diagnostic]:
+        # The base layer also hands the later layers a copy without wrongly typed values (no crash on them).
+        nonlocal artifacts
+        found, artifacts = _base.check_and_clean(artifacts)
+        return found
+
+    layers: list[tuple[str, Callable[[], list[Diagnostic]]]] = [
+        ("structure", lambda: _structure.check(artifacts)),
+        ("base", base),
+        ("profile", lambda: _profiles.check(artifacts)),
+        ("reference", lambda: _references.check(artifacts, opts)),
+        ("terminology", lambda: _terminology.check(artifacts) + _expansion.check(artifacts)),
+        ("metadata", lambda: _metadata.check(artifacts)),
+        ("activity", lambda: _activities.check(artifacts)),
+        ("cql", lambda: _cql.check(artifacts, opts)),  # last: the slow one, after the offline findings
+    ]
+    for name, run in layers:
+        if name in enabled:
+            found = located(run(), artifacts)
+            diags += found
+            if opts.on_findings is not None and found:
+                opts.on_findings(found)
     return diags
+
+
+def located(diags: list[Diagnostic], artifacts: list[Artifact]) -> list[Diagnostic]:
+    """Each finding about a resource names the file it came from (`file`, `bundle.json#entry[3]`,
+    `package.tgz!package/x.json`) as its location, unless a layer located it more precisely."""
+    files: dict[str, str] = {}
+    for a in artifacts:
+        if a.source:
+            files.setdefault(ref_of(a.resource), a.source)
+    if not files:
+        return diags
+    out = []
+    for d in diags:
+        source = files.get((d.resource or "").split("#", 1)[0]) if d.location is None else None
+        out.append(dataclasses.replace(d, location=SourceLocation(source, 0)) if source else d)
+    return out

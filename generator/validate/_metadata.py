@@ -15,7 +15,9 @@ from generator.validate._model import CANONICAL_TYPES, Artifact, ref_of
 from generator.validate._rules import diag
 
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$")
-NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+# R4's own rule for canonical resource names (adf-0, lib-0, pdf-0, vsd-0, ...):
+# name.matches('[A-Z]([A-Za-z0-9_]){0,254}'); underscores are allowed.
+NAME = re.compile(r"^[A-Z][A-Za-z0-9_]{0,254}$")
 # Canonical resources whose version identifies an external product release, not our package.
 _EXEMPT_FROM_SET = frozenset({"CodeSystem", "ValueSet"})
 # Shared CQL libraries keep the version their include statements demand (FHIRHelpers is 4.0.1 for FHIR R4).
@@ -36,7 +38,7 @@ def check(artifacts: list[Artifact]) -> list[Diagnostic]:
                               path=f"{rtype}.version"))
         name = res.get("name")
         if isinstance(name, str) and not NAME.match(name):
-            diags.append(diag("meta.name-format", f"name {name!r} should be alphanumeric, start upper-case, no underscores",
+            diags.append(diag("meta.name-format", f"name {name!r} should match R4's [A-Z]([A-Za-z0-9_]){{0,254}} (usable as an identifier)",
                               resource=ref, path=f"{rtype}.name"))
         url, rid = res.get("url"), res.get("id")
         # A shared library's id is name-version (one resource per version on a server), its url ends in the name.

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator.canonicals import LOINC, RXNORM, SNOMED, UCUM
 
 if TYPE_CHECKING:  # the translator bridge is optional at run time
+    from generator.diagnostics import Diagnostic
     from generator.cql.translator import EarlyTranslator, Translator
 
 DEFAULT_EXTERNAL_CANONICALS: frozenset[str] = frozenset(
@@ -53,6 +55,12 @@ class ValidationOptions:
     cql: bool = True
     translator: "Translator | EarlyTranslator | None" = None  # reuse the caller's running translator (no second process)
     layers: frozenset[str] | None = None  # restrict to these layer names (None = all)
+    closed: bool = False  # canonicals outside the validated set are errors, not warnings (`--closed`)
+    dependencies: dict[str, str] = field(default_factory=dict)  # declared FHIR packages: name -> version
+    package_cache: Path | None = None  # FHIR package cache holding the dependencies (default ~/.fhir/packages)
+    source_root: Path | None = None  # the folder validated: where `.cql` files for Library content are looked up
+    progress: "Callable[[int, int], None] | None" = None  # CQL layer: (libraries done, total), for terminals
+    on_findings: "Callable[[list[Diagnostic]], None] | None" = None  # each layer's findings as they come (streaming)
 
     def is_external(self, canonical: str) -> bool:
         return any(canonical.startswith(prefix) for prefix in self.external_canonicals)

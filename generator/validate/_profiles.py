@@ -4,8 +4,9 @@ The rules are data (`generator/validate/profiles/`), written from the CPG 2.0.0,
 1.0.0 and CQL IG facts; this module only interprets them. Conformance is layered as in
 the guides: a resource may claim several independent profiles and each is checked, plus
 the parents of CPG domain profiles (pathway -> computable PlanDefinition). Allowed
-`definitionCanonical` targets are checked across the whole set, against the profiles the
-target resource claims.
+`definitionCanonical` targets are checked across the whole set: a target claiming an allowed
+profile is checked as such on its own; one that claims none must conform to one of them (its
+rules are run on it), since R4 conformance does not depend on the claim.
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ def _codings(value: Any) -> list[dict[str, Any]]:
 
 
 class _Checker:
-    def __init__(self, artifacts: list[Artifact]):
+    def __init__(self, artifacts: list[Artifact], *, check_targets: bool = True):
+        self.check_targets = check_targets
         self.diags: list[Diagnostic] = []
         self.by_url: dict[str, list[dict[str, Any]]] = {}
         for a in artifacts:
@@ -96,7 +98,10 @@ class _Checker:
             if isinstance(url, str):
                 self.by_url.setdefault(url, []).append(a.resource)
 
-    def resolve(self, canonical: str) -> dict[str, Any] | None:
+    def resolve(self, canonical: str, container: dict[str, Any]) -> dict[str, Any] | None:
+        if canonical.startswith("#"):  # a contained resource of the referring one
+            return next((c for c in items(container.get("contained"))
+                         if isinstance(c, dict) and c.get("id") == canonical[1:]), None)
         url, version = split_canonical(canonical)
         candidates = self.by_url.get(url, [])
         if version is not None:
@@ -120,6 +125,24 @@ class _Checker:
                     continue
                 applied.add(url)
                 self.apply(specs[url], res, ref, claimed)
+
+    def conformance_problem(self, target: dict[str, Any], allowed: tuple[str, ...]) -> str | None:
+        """None when `target` meets every rule of one allowed profile (claimed or not), else the
+        first problem found against the first allowed profile of its type."""
+        specs = _specs()
+        first: str | None = None
+        for url in allowed:
+            if url not in specs or specs[url].type != target.get("resourceType"):
+                continue
+            scratch = _Checker([], check_targets=False)
+            for parent in sorted(ancestors(url)):
+                if parent in specs:
+                    scratch.apply(specs[parent], target, ref_of(target), url)
+            errors = [d for d in scratch.diags if d.is_error]
+            if not errors:
+                return None
+            first = first or f"as {url.rsplit('/', 1)[-1]}: {errors[0].message} at {errors[0].path}"
+        return first or f"it is a {target.get('resourceType')}"
 
     def apply(self, spec: ProfileSpec, res: dict[str, Any], ref: str, claimed: str) -> None:
         name = spec.url.rsplit("/", 1)[-1]
@@ -176,17 +199,21 @@ class _Checker:
             if result == [False]:
                 self.diags.append(diag("profile.invariant", f"{inv.key}: {inv.human} ({name})", resource=ref,
                                        path=res["resourceType"]))
-        for target in spec.targets:
+        for target in spec.targets if self.check_targets else ():
             for fp, value in values_at(res, target.path):
                 if not isinstance(value, str):
                     continue
-                found = self.resolve(value)
+                found = self.resolve(value, res)
                 if found is None:
                     continue  # the references layer reports unresolved canonicals
-                if not conforms_claim(found, target.allowed):
+                if conforms_claim(found, target.allowed):
+                    continue  # a claimed profile is checked on the target itself
+                problem = self.conformance_problem(found, target.allowed)
+                if problem is not None:
                     allowed = " or ".join(a.rsplit("/", 1)[-1] for a in target.allowed)
                     self.diags.append(diag("profile.target", f"{name}{via}: {target.path} must point to a {allowed}; "
-                                           f"{ref_of(found)} claims {profiles_of(found) or 'no profile'}", resource=ref, path=fp))
+                                           f"{ref_of(found)} claims {profiles_of(found) or 'no profile'} and does not "
+                                           f"conform ({problem})", resource=ref, path=fp))
 
 
 def check(artifacts: list[Artifact]) -> list[Diagnostic]:

@@ -16,7 +16,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from generator.diagnostics import Diagnostic
-from generator.validate._model import Artifact, ref_of
+from generator.validate._definitions import DefinitionsUnavailable, load_definitions
+from generator.validate._model import Artifact, items, ref_of
 from generator.validate._rules import diag
 
 # Present in R4 but removed or remodelled in R4B: a model error there would be noise.
@@ -42,6 +43,51 @@ def fhirpath_of(resource_type: str, loc: tuple[Any, ...]) -> str:
             name = part[:-6] if part.endswith("__ext") else part
             path += "." + (name[:-5] if name.endswith("_fhir") else name)
     return path
+
+
+def missing_required(resource: dict[str, Any]) -> list[str]:
+    """FHIRPaths of elements R4 requires (min >= 1) that are absent, nested elements included."""
+    try:
+        defs = load_definitions()
+    except DefinitionsUnavailable:
+        return []
+    out: list[str] = []
+
+    def walk(node: dict[str, Any], el_path: str, type_name: str, fp: str) -> None:
+        el = defs.elements.get(el_path)
+        if el is not None and el.content_ref and not defs.has_children(el_path):
+            base = el.content_ref.lstrip("#")
+        elif defs.has_children(el_path):
+            base = el_path
+        else:
+            base = type_name
+        children = defs.children(base)
+        present: set[str] = set()
+        for key in node:
+            name = key[1:] if key.startswith("_") else key
+            if name in children:
+                present.add(children[name][0].path)
+        for cel in {c[0].path: c[0] for c in children.values()}.values():
+            if cel.min >= 1 and cel.path not in present:
+                out.append(f"{fp}.{cel.path.rsplit('.', 1)[-1].replace('[x]', '')}")
+        for key, value in node.items():
+            child = children.get(key)
+            if child is None:
+                continue
+            cel, ctype = child
+            values = items(value)
+            for i, v in enumerate(values):
+                if not isinstance(v, dict):
+                    continue
+                cfp = f"{fp}.{key}[{i}]" if cel.max != "1" else f"{fp}.{key}"
+                if ctype == "Resource" or "resourceType" in v:
+                    if isinstance(v.get("resourceType"), str):
+                        walk(v, v["resourceType"], v["resourceType"], cfp)
+                else:
+                    walk(v, cel.path, ctype, cfp)
+
+    walk(resource, resource["resourceType"], resource["resourceType"], resource["resourceType"])
+    return out
 
 
 def check(artifacts: list[Artifact]) -> list[Diagnostic]:
@@ -79,6 +125,13 @@ def check_resource(res: dict[str, Any]) -> list[Diagnostic]:
             if code == "structure.invalid-value" and err.get("input") is not None and not isinstance(err["input"], (dict, list)):
                 msg += f" (got {err['input']!r})"
             diags.append(diag(code, msg, resource=ref_of(res), path=fhirpath_of(rtype, tuple(err.get("loc", ())))))
+        # The models stop checking required elements once another error is found: every finding
+        # counts, so the missing ones are added from the R4 definitions.
+        reported = {d.path for d in diags if d.code == "structure.missing-required"}
+        for path in missing_required(res):
+            if path not in reported:
+                diags.append(diag("structure.missing-required", f"required element {path.rsplit('.', 1)[-1]} is missing",
+                                  resource=ref_of(res), path=path))
     except (ValueError, TypeError, KeyError) as exc:  # model-side failures that are not pydantic errors
         diags.append(diag("structure.invalid-value", f"the resource cannot be read as {rtype}: {exc}",
                           resource=ref_of(res), path=rtype))

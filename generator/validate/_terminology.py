@@ -17,7 +17,7 @@ from typing import Any
 
 from generator.canonicals import LOINC, RXNORM, SNOMED, UCUM
 from generator.diagnostics import Diagnostic
-from generator.validate._definitions import find_package
+from generator.validate._definitions import DefinitionsUnavailable, find_package, load_definitions
 from generator.validate._model import Artifact, ref_of
 from generator.validate._rules import diag
 
@@ -31,6 +31,18 @@ KNOWN_SYSTEMS = frozenset(
     }
 )
 KNOWN_PREFIXES = ("http://hl7.org/fhir/", "http://terminology.hl7.org/", "urn:oid:", "urn:uuid:")
+
+
+def known_systems() -> frozenset[str]:
+    """KNOWN_SYSTEMS plus every code system the shipped R4 definitions name (ISO 3166, NUCC, ...)."""
+    try:
+        return KNOWN_SYSTEMS | load_definitions().known_systems
+    except DefinitionsUnavailable:
+        return KNOWN_SYSTEMS
+
+
+def is_known_system(system: str) -> bool:
+    return system in known_systems() or system.startswith(KNOWN_PREFIXES)
 
 # Verhoeff tables, built from their definition: d is the dihedral group D5, p powers of one permutation.
 _D = [[(j + k) % 5 if j < 5 and k < 5 else 5 + (j + k) % 5 if j < 5 else 5 + (j - k) % 5 if k < 5 else (j - k) % 5
@@ -213,7 +225,7 @@ def check(artifacts: list[Artifact]) -> list[Diagnostic]:
             elif system == RXNORM:
                 if not code.isdigit():
                     diags.append(diag("term.rxnorm-code", f"RxNorm code {code!r} is not numeric", resource=ref, path=f"{fp}.code"))
-            elif system not in KNOWN_SYSTEMS and system not in local_systems and not system.startswith(KNOWN_PREFIXES):
+            elif system not in local_systems and not is_known_system(system):
                 why = "is not an absolute URI" if not re.match(r"^(https?://|urn:)", system) else "is not a known code system"
                 diags.append(diag("term.unknown-system", f"system {system} {why}", resource=ref, path=f"{fp}.system"))
     return diags

@@ -62,7 +62,10 @@ def test_missing_include_is_reported_against_the_including_file(tmp_path: Path) 
     good = write(tmp_path, "Good.cql", GOOD)  # no Shared.cql next to it
     result = CliRunner().invoke(main, ["cql", str(good)])
     assert result.exit_code == 1
-    assert f"{good}:4:1: error: Could not load source for library Shared, version 1.0.0" in result.stderr
+    # one error naming the missing library, not one per use of it
+    errors = [line for line in result.stderr.splitlines() if ": error: " in line]
+    assert len(errors) == 1 and errors[0].startswith(f"{good}:4:1: error: included library Shared version '1.0.0' "
+                                                     "is not available"), result.stderr
 
 
 def test_unavailable_translator_is_a_clean_error(tmp_path: Path, monkeypatch) -> None:
@@ -71,3 +74,14 @@ def test_unavailable_translator_is_a_clean_error(tmp_path: Path, monkeypatch) ->
     result = CliRunner().invoke(main, ["cql", str(good)])
     assert result.exit_code == 1
     assert "CPG_NODE=" in result.stderr and "Traceback" not in result.output
+
+
+def test_fhir_400_and_401_files_in_one_run_get_their_own_fhirhelpers(tmp_path: Path) -> None:
+    old = write(tmp_path, "Old.cql", GOOD.replace("Good", "Old").replace("'4.0.1'", "'4.0.0'"))
+    new = write(tmp_path, "Good.cql", GOOD)
+    write(tmp_path, "Shared.cql", SHARED)
+    result = CliRunner().invoke(main, ["cql", str(old), str(new), "--out", str(tmp_path / "elm")])
+    assert result.exit_code == 0, result.stderr
+    elm = json.loads((tmp_path / "elm" / "Old.json").read_text())
+    helpers = [i for i in elm["library"]["includes"]["def"] if i["path"] == "FHIRHelpers"]
+    assert helpers[0]["version"] == "4.0.0" and elm["library"]["usings"]["def"][-1]["version"] == "4.0.0"

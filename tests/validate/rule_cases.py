@@ -66,7 +66,8 @@ class _FakeTranslator:
     def __init__(self, exc: Exception | None = None, messages: list[Any] | None = None):
         self.exc, self.messages = exc, messages or []
 
-    def translate(self, libraries: dict[str, str], targets: list[str] | None = None) -> dict[str, Any]:
+    def translate(self, libraries: dict[str, str], targets: list[str] | None = None, *,
+                  session: str | None = None) -> dict[str, Any]:
         from generator.cql.translator import Translation
 
         if self.exc is not None:
@@ -99,6 +100,19 @@ def _fake_translator_warning(env: Env) -> list[Diagnostic]:
 
     msg = CqlMessage(severity="warning", type="semantic", message="list promotion used", library="DiabetesLogic", line=3, column=1)
     return env.run(env.resources(), cql=True, translator=_FakeTranslator(messages=[msg]))
+
+
+def _ig_loader(env: Env, *, with_file: bool) -> list[Diagnostic]:
+    """The Library's CQL replaced by an IG Publisher placeholder; the .cql file in input/cql/ or not."""
+    from generator.validate import ValidationOptions, validate
+
+    res = env.resources()
+    lib = find(res, LIB)
+    text = base64.b64decode(lib["content"][0]["data"]).decode()
+    lib["content"] = [{"id": "ig-loader-DiabetesLogic.cql"}]
+    if with_file:
+        env.write("input/cql/DiabetesLogic.cql", text)
+    return validate(res, ValidationOptions(translator=env.translator, source_root=env.tmp_path))
 
 
 def _definitions_missing(env: Env) -> list[Diagnostic]:
@@ -198,6 +212,7 @@ NEGATIVE: dict[str, Case] = {
     "profile.target": lambda e: e.mutate(_action(PD_PATH, definitionCanonical=f"{BASE}/PlanDefinition/order-hba1c|1.0.0")),
     "profile.invariant": lambda e: e.mutate(_second_cql),
     "reference.unresolved": lambda e: e.mutate(_set(PD_REC, library=[f"{BASE}/Library/Missing|1.0.0"])),
+    "reference.outside-set": lambda e: e.mutate(_set(PD_REC, library=["http://other.example.org/Library/Shared|1.0.0"])),
     "reference.version-mismatch": lambda e: e.mutate(_set(PD_REC, library=[f"{BASE}/Library/DiabetesLogic|2.0.0"])),
     "reference.wrong-type": lambda e: e.mutate(_set(PD_REC, library=[f"{BASE}/ValueSet/type-2-diabetes|1.0.0"])),
     "reference.duplicate-canonical": lambda e: e.mutate(_duplicate_canonical),
@@ -210,6 +225,11 @@ NEGATIVE: dict[str, Case] = {
     "cql.no-library": lambda e: e.mutate(lambda r: find(r, PD_REC).pop("library"), cql=True),
     "cql.missing-define": lambda e: e.mutate(
         lambda r: find(r, PD_REC)["action"][0]["condition"][0]["expression"].update(expression="Is Applicable"), cql=True),
+    "cql.expression-error": lambda e: e.mutate(
+        lambda r: find(r, PD_REC)["action"][0]["condition"][0]["expression"].update(
+            language="text/cql", expression='"Is Recommendation Applicabel" and true'), cql=True),
+    "cql.source-file": lambda e: _ig_loader(e, with_file=True),
+    "cql.source-missing": lambda e: _ig_loader(e, with_file=False),
     "cql.not-boolean": lambda e: e.mutate(
         lambda r: find(r, PD_REC)["action"][0]["condition"][0]["expression"].update(expression="Recommendation Description"),
         cql=True),
@@ -290,6 +310,7 @@ POSITIVE: dict[str, Case] = {
     "base.primitive-format": lambda e: e.mutate(_set(AD, title=" padded but not empty ", id="a" * 64,
                                                      effectivePeriod={"start": "2020-01-01", "end": "2020-01-01T10:00:00Z"})),
     "base.unsafe-link": lambda e: e.mutate(_set(AD, relatedArtifact=[{"type": "citation", "url": "https://example.org/a?javascript:x"}])),
+    "meta.name-format": lambda e: e.mutate(_set(AD, name="Order_HbA1c")),
     "term.snomed-id": lambda e: e.mutate(_add_coding(AD, {"system": SNOMED, "code": "44054006", "display": "Diabetes mellitus type 2"})),
     "term.rxnorm-code": lambda e: e.mutate(
         _add_coding(AD, {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "860975", "display": "x"})),

@@ -6,6 +6,8 @@
 //                                                             -> {"id": n, "results": {Name: {"elm": {...}|null, "messages": [...]}},
 //                                                                 "heapShare": 0.42}  (live heap / heap limit)
 // `targets` (default: all) names the libraries to translate; the others only serve includes.
+// With "session": "<id>" the request's libraries join those sent earlier in the same session
+// (targets may name any of them) and compiled libraries are reused across its requests.
 // A failing request answers {"id": n, "error": "..."}; the process exits 0 on stdin EOF.
 //
 // Why the stdout dance: the Kotlin/JS build logs (kotlin-logging's start-up banner, translator
@@ -45,6 +47,8 @@ const {
 const TRANSLATOR_VERSION = JSON.parse(fs.readFileSync(path.join(nodeModules, "@cqframework", "cql", "package.json"), "utf8")).version;
 const FHIR_MODEL_INFO = {
   "4.0.1": path.join(nodeModules, "cql-exec-fhir", "lib", "modelInfos", "fhir-modelinfo-4.0.1.xml"),
+  // Older published content (CPG and CDC examples) says `using FHIR version '4.0.0'`.
+  "4.0.0": path.join(nodeModules, "cql-exec-fhir", "lib", "modelInfos", "fhir-modelinfo-4.0.0.xml"),
 };
 
 const DEFAULT_OPTIONS = {
@@ -98,9 +102,28 @@ function modelInfoXml(id, _system, version) {
   return stringAsSource(modelXmlCache.get(file));
 }
 
-const modelManager = new ModelManager();
-modelManager.modelInfoLoader.registerModelInfoProvider(new SystemModelInfoProvider());
-modelManager.modelInfoLoader.registerModelInfoProvider(createModelInfoProvider(modelInfoXml));
+// One ModelManager per FHIR version: a ModelManager holds one version of a model, so a process that
+// loaded FHIR 4.0.1 could not translate content written for 4.0.0 (and vice versa).
+const modelManagers = new Map();
+function modelManagerFor(fhirVersion) {
+  if (!modelManagers.has(fhirVersion)) {
+    const manager = new ModelManager();
+    manager.modelInfoLoader.registerModelInfoProvider(new SystemModelInfoProvider());
+    manager.modelInfoLoader.registerModelInfoProvider(createModelInfoProvider(modelInfoXml));
+    modelManagers.set(fhirVersion, manager);
+  }
+  return modelManagers.get(fhirVersion);
+}
+
+// The FHIR version a request's targets use (`using FHIR version '…'`), 4.0.1 by default.
+const USING_FHIR = /^\s*using\s+FHIR\s+version\s+'([^']*)'/m;
+function requestFhirVersion(libraries, targets) {
+  for (const key of targets) {
+    const m = USING_FHIR.exec(libraries[key] ?? "");
+    if (m && FHIR_MODEL_INFO[m[1]]) return m[1];
+  }
+  return "4.0.1";
+}
 
 // ---- Translation -------------------------------------------------------------------------------
 function compilerOptions(requested) {
@@ -181,11 +204,29 @@ const compiledCache = new Map();
 const INCLUDE = /^\s*include\s/m;
 const cacheKey = (optionsKey, id, version) => `${optionsKey}\u0000${id}\u0000${version ?? ""}`;
 
+// A session translates one set of libraries over several requests (`cpg cql`, `cpg validate` on a
+// folder): each request sends only sources not sent before, and every library compiled without
+// errors, includes or not, is reused by the later requests of the session, so each library is
+// compiled once per run. The caller guarantees a name means one text within a session. Only the
+// latest session is kept (a new id drops the previous one); a process restart drops it too.
+let session = null;
+
+function sessionLibraries(request, optionsKey) {
+  if (!session || session.id !== request.session || session.optionsKey !== optionsKey) {
+    session = { id: request.session, optionsKey, sources: {}, compiled: new Map() };
+  }
+  Object.assign(session.sources, request.libraries || {});
+  return session.sources;
+}
+
 function translate(request) {
-  const libraries = request.libraries || {};
-  const optionsKey = JSON.stringify({ ...DEFAULT_OPTIONS, ...(request.options || {}) });
+  const inSession = typeof request.session === "string";
+  const requestTargets = Array.isArray(request.targets) ? request.targets : Object.keys(request.libraries || {});
+  const fhirVersion = requestFhirVersion({ ...(inSession && session ? session.sources : {}), ...(request.libraries || {}) }, requestTargets);
+  const optionsKey = JSON.stringify({ ...DEFAULT_OPTIONS, ...(request.options || {}), fhirVersion });
+  const libraries = inSession ? sessionLibraries(request, optionsKey) : request.libraries || {};
   const options = compilerOptions(request.options);
-  const libraryManager = new LibraryManager(modelManager, options, null, ucumService);
+  const libraryManager = new LibraryManager(modelManagerFor(fhirVersion), options, null, ucumService);
   const compiled = libraryManager.compiledLibraries.asJsMapView();
   // Serve every library of the request by name; a requested version must match the declared one.
   const declared = new Map(Object.entries(libraries).map(([key, text]) => [key, libraryDeclaration(text)]));
@@ -194,6 +235,7 @@ function translate(request) {
     const hit = compiledCache.get(cacheKey(optionsKey, decl.name ?? key, decl.version));
     if (hit && hit.text === text) compiled.set(hit.identifier, hit.compiled);
   }
+  if (inSession) for (const { identifier, compiled: library } of session.compiled.values()) compiled.set(identifier, library);
   const served = new Map();
   libraryManager.librarySourceLoader.registerProvider(
     createLibrarySourceProvider((id, _system, version) => {
@@ -227,6 +269,11 @@ function translate(request) {
         }
       }
       elm = JSON.parse(translator.toJson());
+      // In a session a target compiled cleanly serves later targets that include it.
+      if (inSession && !messages.some((m) => m.severity === "error")) {
+        const identifier = translator.toELM()?.identifier;
+        if (identifier) compiled.set(identifier, translator.translatedLibrary);
+      }
     } catch (err) {
       messages = [{
         severity: "error", type: "internal", message: `translator failure: ${err?.message ?? err}`,
@@ -238,6 +285,11 @@ function translate(request) {
   }
 
   // Only error-free compilations land in compiledLibraries (the translator's own rule).
+  if (inSession) {
+    for (const [identifier, library] of compiled) {
+      session.compiled.set(`${identifier.id}\u0000${identifier.version ?? ""}`, { identifier, compiled: library });
+    }
+  }
   for (const [identifier, library] of compiled) {
     const text = served.get(`${identifier.id}\u0000${identifier.version ?? ""}`);
     if (text === undefined || INCLUDE.test(text)) continue;

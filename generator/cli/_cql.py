@@ -14,11 +14,11 @@ from pathlib import Path
 
 import click
 
-from generator.cli._common import reports_errors
+from generator.cli._common import reports_errors, translator_for
 from generator.cql.declarations import declared_name
 from generator.cql.fhirhelpers import FHIRHELPERS_NAME, FHIRHELPERS_VERSION
 from generator.cql.library_set import add_generated_helpers, translate_set
-from generator.cql.translator import CqlMessage, Translation, Translator, TranslatorError
+from generator.cql.translator import CqlMessage, Translation, TranslatorError
 from generator.diagnostics import Diagnostic, GeneratorError
 from generator.readers import InputError, read_text
 
@@ -74,8 +74,9 @@ def format_message(message: CqlMessage, shown: dict[str, str]) -> str:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Write <LibraryName>.json ELM here for each library that compiles without errors.")
+@click.option("--no-cache", is_flag=True, help="Translate every library again instead of reusing cached translations.")
 @reports_errors
-def cql(files: tuple[Path, ...], out_dir: Path | None) -> None:
+def cql(files: tuple[Path, ...], out_dir: Path | None, no_cache: bool) -> None:
     """Translate CQL FILES to ELM and report the translator's messages; exit 1 on errors."""
     libraries, shown, targets = _sources(files)
     printed: set[str] = set()
@@ -99,8 +100,9 @@ def cql(files: tuple[Path, ...], out_dir: Path | None) -> None:
         click.echo(f"\rtranslated {done}/{total}", err=True, nl=False)
 
     try:
-        with Translator() as translator:
-            # Each library translated once, includes first, over one translator session.
+        with translator_for(no_cache, jobs=1) as translator:
+            # Each library translated once, includes first, over one translator session (libraries
+            # translated before come from the translation cache).
             results = translate_set(translator, libraries, targets, on_result=report,
                                     progress=progress if terminal else None)
     except TranslatorError as exc:

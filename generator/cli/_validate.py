@@ -14,8 +14,9 @@ from typing import Any
 
 import click
 
-from generator.cli._common import reports_errors
-from generator.cql.translator import EarlyTranslator
+from generator.cli._common import reports_errors, translator_for
+from generator.cql.cache import CachedTranslator
+from generator.cql.pool import TranslatorPool
 from generator.diagnostics import Diagnostic, Severity, summary
 
 _ISSUE_TYPE = {
@@ -106,8 +107,9 @@ def _order(d: Diagnostic) -> tuple[int, str, str, str]:
 @click.option("--closed", is_flag=True,
               help="Canonicals outside the validated set (and its cached package dependencies) are errors, not warnings.")
 @click.option("--rules", "list_rules", is_flag=True, help="List every rule id with its description and exit.")
+@click.option("--no-cache", is_flag=True, help="Translate every library again instead of reusing cached translations.")
 @reports_errors
-def validate_command(path: str | None, fmt: str, no_cql: bool, closed: bool, list_rules: bool) -> None:
+def validate_command(path: str | None, fmt: str, no_cql: bool, closed: bool, list_rules: bool, no_cache: bool) -> None:
     """Validate FHIR CPG artifacts in PATH (folder, JSON file, Bundle, or NPM package .tgz)."""
     ctx = click.get_current_context()
     if list_rules:
@@ -119,8 +121,9 @@ def validate_command(path: str | None, fmt: str, no_cql: bool, closed: bool, lis
     if path is None:
         raise click.UsageError("PATH is required (or use --rules)")
     with contextlib.ExitStack() as stack:
-        # Node starts first and comes up while the validator loads and runs the other layers.
-        translator = None if no_cql else stack.enter_context(EarlyTranslator())
+        # The translation cache first: a library translated before (by a build, or an earlier
+        # validation) is not translated again; else Node starts now, while the other layers run.
+        translator = None if no_cql else stack.enter_context(translator_for(no_cache, jobs=1))
         # On a terminal, findings are printed as each layer produces them; elsewhere one sorted table.
         stream = fmt == "table" and sys.stdout.isatty()
         diags, count = _validate(path, translator, cql=not no_cql, closed=closed,
@@ -151,7 +154,7 @@ def _print_findings(found: list[Diagnostic]) -> None:
                     fg=color)
 
 
-def _validate(path: str, translator: EarlyTranslator | None, *, cql: bool, closed: bool = False,
+def _validate(path: str, translator: CachedTranslator | TranslatorPool | None, *, cql: bool, closed: bool = False,
               on_findings: Any = None) -> tuple[list[Diagnostic], int]:
     from pathlib import Path
 

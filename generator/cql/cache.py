@@ -26,6 +26,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from generator.cql.library_set import reachable_all
 from generator.cql.pool import TranslatorPool
 from generator.cql.translator import (
     DEFAULT_OPTIONS,
@@ -196,6 +197,9 @@ class CachedTranslator:
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
+        self._sessions: dict[str, dict[str, str]] = {}  # every source sent in a session, by session
+        self._forwarded: dict[str, set[str]] = {}  # what the pinned process has of each session
+        self._seen_restarts = 0
         self._pool = TranslatorPool(self.jobs, early=early if early is not None else not self.cache.has_entries())
 
     @property
@@ -207,17 +211,32 @@ class CachedTranslator:
         """Itself: lets it stand where an `EarlyTranslator` is awaited."""
         return self
 
+    @property
+    def restarts(self) -> int:
+        """Restarts of the process serving sessions (a session's sources are gone after one)."""
+        return self._pool.pinned_restarts()
+
     def translate(self, libraries: Mapping[str, str], targets: Sequence[str] | None = None, *,
-                  timeout: float | None = None) -> dict[str, Translation]:
+                  timeout: float | None = None, session: str | None = None) -> dict[str, Translation]:
+        """As `Translator.translate`. With `session` (a whole set translated in batches, see
+        `generator.cql.library_set`), each target is keyed by its include closure among every
+        source of the session so far: the same key a one-library request with its includes gets,
+        so a set and a build share their translations."""
         names = list(libraries if targets is None else targets)
-        unknown = [n for n in names if n not in libraries]
+        known = self._sessions.setdefault(session, {}) if session is not None else dict(libraries)
+        if session is not None:
+            known.update(libraries)
+        unknown = [n for n in names if n not in known]
         if unknown:
             raise ValueError(f"targets not among the libraries: {', '.join(unknown)}")
         try:
             fingerprint = toolchain_fingerprint(find_node_modules())
         except TranslatorUnavailable:
             return self._pool.translate(libraries, names, timeout=timeout)  # raises the clear message
-        keys = {name: TranslationCache.key(fingerprint, self.options, name, libraries) for name in names}
+        keys = {}
+        for name in names:
+            closure = known if session is None else {n: known[n] for n in sorted(reachable_all([name], known))}
+            keys[name] = TranslationCache.key(fingerprint, self.options, name, closure)
         results: dict[str, Translation] = {}
         for name in names:
             found = self.cache.get(keys[name])
@@ -228,11 +247,28 @@ class CachedTranslator:
             self.hits += len(names) - len(missing)
             self.misses += len(missing)
         if missing:
-            translated = self._pool.translate(libraries, missing, timeout=timeout)
+            if session is None:
+                translated = self._pool.translate(libraries, missing, timeout=timeout)
+            else:
+                translated = self._session_translate(session, known, missing, timeout)
             for name in missing:
                 self.cache.put(keys[name], translated[name])
             results.update(translated)
         return {name: results[name] for name in names}
+
+    def _session_translate(self, session: str, known: dict[str, str], missing: list[str],
+                           timeout: float | None) -> dict[str, Translation]:
+        """Misses of a session, on the one process that holds it: sources answered from the cache
+        so far were never sent to Node, so whatever it has not seen (since its last restart) goes now."""
+        with self._lock:
+            restarts = self._pool.pinned_restarts()
+            if restarts != self._seen_restarts:
+                self._forwarded.clear()
+                self._seen_restarts = restarts
+            sent = self._forwarded.setdefault(session, set())
+            fresh = {n: text for n, text in known.items() if n not in sent}
+            sent |= set(fresh)
+        return self._pool.pinned().translate(fresh, missing, timeout=timeout, session=session)
 
     def close(self) -> None:
         self._pool.close()

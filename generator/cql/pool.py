@@ -54,12 +54,30 @@ class TranslatorPool:
                 return self._start()
         return self._idle.get()
 
+    def pinned(self) -> EarlyTranslator:
+        """The first process (started if need be): translations that build on earlier ones (a
+        session's sources live in one Node process) always go to it."""
+        with self._lock:
+            if not self._all:
+                self._idle.put(self._start())
+            return self._all[0]
+
+    def pinned_restarts(self) -> int:
+        """How often the pinned process was replaced (0 while none runs)."""
+        return self._all[0].translator.restarts if self._all else 0
+
     def get(self) -> "TranslatorPool":
         """Itself: lets the pool stand where an `EarlyTranslator` is awaited."""
         return self
 
+    @property
+    def restarts(self) -> int:
+        return self.pinned_restarts()
+
     def translate(self, libraries: Mapping[str, str], targets: Sequence[str] | None = None, *,
-                  timeout: float | None = None) -> dict[str, Translation]:
+                  timeout: float | None = None, session: str | None = None) -> dict[str, Translation]:
+        if session is not None:  # a session lives in one process
+            return self.pinned().translate(libraries, targets, timeout=timeout, session=session)
         translator = self._take()
         try:
             return translator.translate(libraries, targets, timeout=timeout)

@@ -246,6 +246,19 @@ def check(artifacts: list[Artifact], options: ValidationOptions) -> list[Diagnos
             by_url.setdefault(url, []).append(lib)
     for res in users:
         diags.extend(_check_uses(res, by_url, translations, expressions))
+    # `text/cql-expression` (the CPG spelling of an inline expression) compiled in a wrapper library
+    # that includes the PlanDefinition's own library; `text/cql` is checked in `_check_uses` above.
+    with_inline = [res for res in users if res["resourceType"] == "PlanDefinition" and inline_expressions(res)]
+    if with_inline:
+        try:
+            with _translator(options) as t:
+                for pd in with_inline:
+                    lib = _library_of(pd, by_url)[1]
+                    diags.extend(check_inline(pd, lib.cql_name if lib else None, sources, t))
+        except TranslatorUnavailable as exc:
+            diags.append(diag("cql.unavailable", f"inline CQL expressions not checked: translator not available ({exc})"))
+        except (TranslatorError, OSError) as exc:
+            diags.append(diag("cql.translator-failed", f"inline CQL expressions not checked: {exc}"))
     return diags
 
 

@@ -122,3 +122,30 @@ def test_cache_command_reports_and_clears(tmp_path: Path, monkeypatch: pytest.Mo
     assert cleared.exit_code == 0 and "removed 1 translation(s)" in cleared.output
     assert TranslationCache(tmp_path).stats().entries == 0
     assert os.environ["CPG_CACHE_DIR"] == str(tmp_path)
+
+
+def test_a_set_translated_in_sessions_is_cached_and_shared_with_single_requests(
+        tmp_path: Path, session_translator: Translator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`translate_set` over the cache: a second run starts no Node; keys match one-library requests."""
+    from generator.cql.library_set import translate_set
+
+    sources = {
+        "Base": "library Base version '1.0.0'\ndefine \"One\": 1\n",
+        "Mid": "library Mid version '1.0.0'\ninclude Base version '1.0.0'\ndefine \"Two\": Base.\"One\" + 1\n",
+        "Top": "library Top version '1.0.0'\ninclude Mid version '1.0.0'\ndefine \"Three\": Mid.\"Two\" + 1\n",
+    }
+    direct = translate_set(session_translator, sources, list(sources), batch_size=1)
+    cache = TranslationCache(tmp_path)
+    with CachedTranslator(cache, early=False) as cold:
+        first = translate_set(cold, sources, list(sources), batch_size=1)  # three batches, one session
+        assert cold.misses == 3 and cold.started
+    monkeypatch.setenv("CPG_NODE", str(tmp_path / "no-node"))
+    with CachedTranslator(cache, early=False) as warm:
+        second = translate_set(warm, sources, list(sources), batch_size=2)
+        assert warm.hits == 3 and not warm.started
+        # A one-library request with its includes is the same key as the session's.
+        single = warm.translate({"Base": sources["Base"], "Mid": sources["Mid"]}, ["Mid"])
+        assert not warm.started
+    for name in sources:
+        assert first[name].elm_json == second[name].elm_json == direct[name].elm_json
+    assert single["Mid"].elm_json == direct["Mid"].elm_json

@@ -75,7 +75,7 @@ class Opaque:
 #: Records attributes the shapes model, and the value each other known filter must have to be modelled
 #: (a window, an event bound, another clinical-status policy or a value filter changes which records count).
 _RECORDS_FIELDS = {"resource_type", "terminology", "body_site"}
-_RECORDS_NEUTRAL = {"window": None, "before_event": None, "value_filter": None}
+_RECORDS_NEUTRAL = {"window": None, "before_event": None, "value_filter": None, "category": None}
 _KNOWN_RECORDS = {"ConditionRecords": ("Condition", {"Condition"}),
                   "ObservationRecords": ("Observation", {"Observation"}),
                   "ProcedureRecords": ("Procedure", {"Procedure"}),

@@ -22,11 +22,15 @@ CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-st
 
 
 def witness_id(*parts: str) -> str:
-    """`analyze-<parts>`, shortened with a hash to stay within FHIR's 64-character id limit."""
+    """`analyze-<parts>`, shortened with a hash so that it and the record ids made from it
+    (`<id>-medicationstatement-12`, 24 more characters) stay within FHIR's 64-character id limit."""
     ident = "analyze-" + "--".join(parts)
-    if len(ident) <= 60:
+    if len(ident) <= _ID_ROOM:
         return ident
-    return f"{ident[:51]}-{hashlib.sha256(ident.encode()).hexdigest()[:8]}"
+    return f"{ident[:_ID_ROOM - 9]}-{hashlib.sha256(ident.encode()).hexdigest()[:8]}"
+
+
+_ID_ROOM = 64 - len("-medicationstatement-99")
 
 
 def _coding(code: Code) -> dict[str, str]:

@@ -305,3 +305,95 @@ def test_overlapping_body_site_sets_give_every_match_pattern() -> None:
     now = dt.datetime(2026, 3, 31, 23, 59, 59, 999000, tzinfo=dt.timezone.utc)
     [subject] = build_subjects([low, high], now).values()
     assert {c.values for c in subject.choices} == {(False, False), (True, False), (False, True), (True, True)}
+
+
+# --- data shapes of the authoring model v2, checked against the engine ---------------------------------
+
+SHAPES = HERE / "definitions_shapes"
+
+
+def _as_statement(resource: dict) -> dict:
+    """The same medication use as a MedicationStatement (effectivePeriod instead of the dosage bounds)."""
+    statement = {"resourceType": "MedicationStatement", "id": resource["id"], "status": resource["status"],
+                 "medicationCodeableConcept": resource["medicationCodeableConcept"], "subject": resource["subject"]}
+    bounds = resource.get("dosageInstruction", [{}])[0].get("timing", {}).get("repeat", {}).get("boundsPeriod")
+    if bounds:
+        statement["effectivePeriod"] = bounds
+    return statement
+
+
+def _as_integer(resource: dict) -> dict:
+    """The same observation with its whole-number value as valueInteger (read in the compared unit)."""
+    value = resource.get("valueQuantity", {}).get("value")
+    changed = {k: v for k, v in resource.items() if k != "valueQuantity"}
+    return {**changed, "valueInteger": value}
+
+
+def test_every_realisable_shape_is_what_the_engine_computes(session_translator: Translator, engine: Engine) -> None:
+    """For each subject of the v2 fixture, every data combination the shapes call realisable is written as a
+    witness and evaluated on the real engine: each feature has exactly the predicted value (true AND false
+    cases). The same medication use as a MedicationStatement, and whole values as valueInteger, agree too."""
+    from generator.analyze.shapes import Leaf, single_records
+    from generator.analyze.witness import witness_bundle
+    from generator.apply import execution_datetime
+
+    built = _built(SHAPES, session_translator)
+    rg = built.resolved
+    model = GuidelineModel.of(rg)
+    builder = FormulaBuilder(list(rg.features))
+    leaf_of = {}
+    for feature in rg.features:
+        formula = builder.feature(feature)
+        [part] = formula.parts  # type: ignore[union-attr]
+        leaf_of[feature.name] = part
+    modelled = {name: leaf for name, leaf in leaf_of.items() if isinstance(leaf, Leaf)}
+    assert set(leaf_of) - set(modelled) == {"Fracture Before Scan", "Clearances Three Months Apart"}
+    subjects = build_subjects(list(modelled.values()), model.now)
+    assert not [s.problem for s in subjects.values() if s.problem]
+    cases: list[tuple[dict, dict[str, bool]]] = []
+    for key, subject in subjects.items():
+        singles = single_records(subject, model.now) if subject.resource_type not in ("Age", "Sex") else []
+        for choice in [*subject.choices, *singles]:  # combinations of records, and every single record variant
+            bundle = witness_bundle(f"shape-{len(cases)}", subjects, {key: choice}, model.now)
+            expected = {name: choice.values[subject.index(leaf)] for name, leaf in modelled.items()
+                        if leaf.subject == key}
+            cases.append((bundle, expected))
+            kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+            if kinds & {"MedicationRequest", "Observation"}:
+                variant = json.loads(json.dumps(bundle))
+                for entry in variant["entry"]:
+                    resource = entry["resource"]
+                    if resource["resourceType"] == "MedicationRequest":
+                        entry["resource"] = _as_statement(resource)
+                    elif isinstance(resource.get("valueQuantity", {}).get("value"), int):
+                        entry["resource"] = _as_integer(resource)
+                if variant != bundle:
+                    cases.append((variant, expected))
+    assert len(cases) > 300  # every subject has several realisable combinations and record variants
+    logic = engine.load(built_artifacts(built).elm_libraries(), built_artifacts(built).value_set_codes())
+    try:
+        rows = logic.evaluate({rg.library_name: sorted(modelled)}, [b for b, _ in cases],
+                              execution_datetime(rg.guideline.date)).patients
+    finally:
+        logic.unload()
+    wrong = [(bundle["id"], name, want, row.get(rg.library_name, name))
+             for (bundle, expected), row in zip(cases, rows) for name, want in expected.items()
+             if row.get(rg.library_name, name) is not want]
+    assert not wrong, wrong[:10]
+    # Both values of every modelled feature occur (each shape has a confirming and a refuting case).
+    seen = {(name, value) for _, expected in cases for name, value in expected.items()}
+    assert seen == {(name, value) for name in modelled for value in (True, False)}
+
+
+def built_artifacts(built: BuiltGuideline) -> Artifacts:
+    return Artifacts.from_resources(built.resources)
+
+
+def test_unmodelled_v2_nodes_are_not_analysable(session_translator: Translator) -> None:
+    """An event bound (.before) and at_least(apart=) are reported ANALYZE012 with the reason, never guessed."""
+    model = GuidelineModel.of(_built(SHAPES, session_translator).resolved)
+    findings = analyse_statically(model)
+    [note] = [f for f in findings if f.code == "ANALYZE012"]
+    assert note.recommendations == ["unmodelled"]
+    assert "before_event" in note.message and "apart" in note.message
+    assert model.reachable["give"] is True

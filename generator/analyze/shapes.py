@@ -6,14 +6,18 @@ about which combinations are possible and write a patient Bundle that realises o
 the registry does not know (new builder nodes, raw CQL) becomes an `Opaque` leaf: reported as
 "not analysable", never guessed.
 
-Leaves on the same records (same resource type and terminology) form one *subject*. A subject's
-`choices` are the distinct combinations of its leaves' values that real data can produce, each
-with a concrete state that produces it. They are computed from concrete states (onset moments at
-and between every duration boundary, observation values at and around every threshold), so time
-ordering comes out right by construction: a condition within 4 weeks is within 3 months; a
-single latest value cannot be both < 30 and >= 30; two conditions with the same code can be
-one recent and one old (the leaves are existential, so sets of records combine by OR).
-Records whose onset lies in the future are not considered (they are data errors, not patients).
+Leaves on the same records (same resource type and terminology, whatever their status policy,
+category, site, window or value filter) form one *subject*. A subject's `choices` are the distinct
+combinations of its leaves' values that real data can produce, each with the records that produce
+it. They are computed from concrete records (`Rec`: dates at and between every duration boundary,
+each clinical status / category / body site asked for, values at and around every threshold),
+folded set by set into one accumulator per leaf (any record / how many / latest value / some or
+all dates), so time ordering comes out right by construction: a condition within 4 weeks is
+within 3 months; a single latest value cannot be both < 30 and >= 30; two conditions with the
+same code can be one recent and one old, one active and one resolved. What decides each leaf is
+read from the CQL templates (generator/cql/templates); tests check every choice and every single
+record against the engine. Records that never count (refuted, not final, not completed, do not
+perform) are the same as no record. Records dated in the future are not considered (data errors).
 """
 
 from __future__ import annotations

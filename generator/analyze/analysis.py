@@ -21,6 +21,7 @@ from generator.diagnostics import Severity
 from generator.model.activities import Communication
 from generator.model.recommendation import Direction
 from generator.resolve import ResolvedGuideline, ResolvedRecommendation
+from generator.compose import ExpansionError
 from generator.synth.valueset import expansion_of
 
 __all__ = ["Candidate", "GuidelineModel", "analyse_statically", "build_warnings", "candidates", "evaluation_moment"]
@@ -59,7 +60,10 @@ class GuidelineModel:
         date = rg.guideline.date
         now = evaluation_moment(date)
         for vs in rg.value_sets:  # rule-based value sets: their members are the published expansion
-            expansion = expansion_of(rg, vs) if vs.rules else None
+            try:
+                expansion = expansion_of(rg, vs) if vs.rules else None
+            except ExpansionError:  # reported by the rules (TERM004); here the set just stays not analysable
+                expansion = None
             if expansion is not None:
                 register_expansion(vs, expansion.contains)
         builder = FormulaBuilder(list(rg.features))

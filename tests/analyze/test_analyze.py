@@ -442,3 +442,12 @@ def test_witness_ids_fit_fhir_ids_with_their_record_suffixes() -> None:
     for suffix in ("-patient", "-medicationstatement-99", "-medicationrequest-12", "-observation-3"):
         assert re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", ident + suffix), ident + suffix
     assert witness_id("a", "b") == "analyze-a--b"
+
+
+def test_rule_based_value_set_without_expansion_is_not_analysable() -> None:
+    """Its members are what a terminology server says: without the published expansion, no guess."""
+    from generator.model.terminology import ICD10CM, ValueSet, code_prefix
+
+    ckd = ValueSet("ckd-unexpanded", title="CKD", rules=[code_prefix(ICD10CM, "N18")])
+    leaf = leaf_for(L.conditions(ckd).exists())
+    assert isinstance(leaf, Opaque) and "expansion" in leaf.reason

@@ -12,11 +12,18 @@ $(BIN)/cpg: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# Bytecode for our own package, written even where PYTHONDONTWRITEBYTECODE is set (imports still
+# read it): every `cpg` start then skips compiling the generator's modules (pip did this for the
+# dependencies). Rewritten whenever a module changes.
+.venv/.bytecode: $(BIN)/cpg $(shell find generator -name '*.py' 2>/dev/null)
+	$(BIN)/python -m compileall -q generator
+	touch $@
+
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-setup: $(BIN)/cpg node_modules/.package-lock.json
+setup: $(BIN)/cpg .venv/.bytecode node_modules/.package-lock.json
 
 build: setup
 	$(BIN)/cpg build

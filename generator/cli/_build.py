@@ -135,18 +135,17 @@ class _ScenarioRunner:
         return self._engine
 
     def run(self, built: BuiltGuideline, bag: DiagnosticBag) -> list[ScenarioOutcome]:
-        from generator.apply._engine import EngineError
         from generator.publish._scenario_results import ScenarioRunError, run_build_scenarios, scenario_diagnostics
 
         if not built.resolved.scenarios:
             return []
+        # Node missing, too old, killed...: an EngineError the CLI reports as its ENV fault (exit 2).
+        self._started.result()
         try:
-            self._started.result()
             outcomes = run_build_scenarios(built, self._engine)
-        except (EngineError, ScenarioRunError) as exc:
-            # The site shows every scenario's result, so a build with scenarios needs the engine.
+        except ScenarioRunError as exc:
+            # The site shows every scenario's result, so the guideline's scenarios must run.
             raise GeneratorError([Diagnostic("TEST021", f"the scenarios of '{built.id}' could not run: {exc}",
-                                             location=built.resolved.guideline.location)],
-                                 exit_code=2 if isinstance(exc, EngineError) else 1) from exc
+                                             location=built.resolved.guideline.location)]) from exc
         bag.extend(scenario_diagnostics(outcomes))
         return outcomes

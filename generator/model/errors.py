@@ -2,12 +2,14 @@
 
 Raising at once (during import of the definitions) points the author at the very line that
 wrote the mistake; the LOAD phase turns the exception into a located diagnostic with this
-code instead of a generic import failure.
+code instead of a generic import failure. The exception is the model's `ModelError` (the
+activities raise it too); this module registers the logic and terminology codes.
 """
 
 from __future__ import annotations
 
 from generator.diagnostics import SourceLocation
+from generator.model._errors import ModelError
 from generator.model._location import caller_location
 
 #: code -> what it rejects (documentation and tests enumerate this).
@@ -26,13 +28,9 @@ AUTHOR_ERRORS: dict[str, str] = {
 }
 
 
-class AuthorError(TypeError):
-    """A mistake in a definition, raised where the object is built; `code` is stable."""
+class AuthorError(ModelError):
+    """A logic/terminology mistake raised where the object is built; its code is registered above."""
 
     def __init__(self, code: str, message: str, location: SourceLocation | None = None):
         assert code in AUTHOR_ERRORS, code
-        super().__init__(message)
-        self.code = code
-        self.message = message  # LOAD reports any exception with a string `code` and `message` under that code
-        self.location = location if location is not None else caller_location()
-
+        super().__init__(code, message, location or caller_location())

@@ -152,6 +152,9 @@ class _Comparable(_NoTruth):  # noqa: PLW1641 - __hash__ kept below
     def __eq__(self, other: object) -> "Compare":  # type: ignore[override]
         return self._compare("=", other)
 
+    def __ne__(self, other: object) -> "Not":  # type: ignore[override]
+        return Not(self._compare("=", other))
+
     __hash__ = object.__hash__
 
 

@@ -293,6 +293,13 @@ class Loader:
             if not any(i.status == "failed" for i in items[:half]):
                 self._send(items[half:])
             return
+        if status == 412 and len(items) == 1 and not items[0].unconditional and items[0].by_canonical(self.mode):
+            # A transaction of one conditional create refused for several matches: the server matched
+            # other canonicals by substring (ours was looked up exactly and is absent), as in `_settle`.
+            items[0].unconditional = True
+            items[0].message = "the server found several matches for the conditional create; created unconditionally"
+            self._send(items)
+            return
         if status >= 400:
             self._fail(items, f"refused: HTTP {status}: {_outcome_text(body)}", body)
             return

@@ -265,7 +265,8 @@ def test_note_check_and_note_semantics() -> None:
     """The note check can fail; a note is documentation, not part of the code's identity."""
     from generator import SNOMED, Code
     bare, noted = SNOMED("42942008", "x"), SNOMED("42942008", "x", note="Confirmed: y")
-    assert _badly_noted([bare, SNOMED("1", "y", note="checked")]) == [f"{bare.system}|42942008", f"{bare.system}|1"]
+    assert _badly_noted([bare, SNOMED("22298006", "y", note="checked")]) == [f"{bare.system}|42942008",
+                                                                            f"{bare.system}|22298006"]
     assert _badly_noted([noted]) == []
     assert bare == noted and hash(bare) == hash(noted) and noted.note == "Confirmed: y"
     assert noted.to_coding() == {"system": bare.system, "code": "42942008", "display": "x"}

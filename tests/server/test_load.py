@@ -69,7 +69,7 @@ def test_server_validation_refusal_is_shown_per_resource(fhir_server: FhirTestSe
     bundle.write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
                                   "entry": [{"resource": r} for r in resources]}))
     fhir_server.control(maxBody=16 * 1024 * 1024)
-    run = cpg_load(bundle, fhir_server.base, "--max-bytes", "8000000", "--format", "json")
+    run = cpg_load(bundle, fhir_server.base, "--max-bytes", "16000000", "--format", "json")
     assert run.exit_code == 1
     by_ref = {r["resource"]: r for r in run.json()["resources"]}
     refused = by_ref["Library/VertebralCompressionFracture"]
@@ -82,18 +82,18 @@ def test_server_validation_refusal_is_shown_per_resource(fhir_server: FhirTestSe
 
 def test_limits_are_respected(fhir_server: FhirTestServer, vcf_output: Path) -> None:
     dry = cpg_load(VCF, "http://127.0.0.1:9/fhir", "--output", str(vcf_output), "--dry-run", "--mode", "batch",
-                   "--max-entries", "3", "--max-bytes", "600000", "--format", "json")
+                   "--max-entries", "3", "--max-bytes", "900000", "--format", "json")
     assert dry.exit_code == 0  # a dry run contacts no server (port 9 is closed)
     planned = dry.json()
-    assert all(r["entries"] <= 3 and r["bytes"] <= 600000 for r in planned["requests"])
+    assert all(r["entries"] <= 3 and r["bytes"] <= 900000 for r in planned["requests"])
     run = cpg_load(VCF, fhir_server.base, "--output", str(vcf_output), "--mode", "batch",
-                   "--max-entries", "3", "--max-bytes", "600000", "--format", "json")
+                   "--max-entries", "3", "--max-bytes", "900000", "--format", "json")
     assert run.exit_code == 0, run.stdout
     writes = _writes(fhir_server)
     # plus one request per resource the server's substring matching sent round again, unconditionally
     resent = [r for r in run.json()["resources"] if "unconditionally" in r.get("message", "")]
     assert len(writes) == planned["requestCount"] + len(resent)
-    assert all(w["entries"] <= 3 and w["bytes"] <= 600000 for w in writes)
+    assert all(w["entries"] <= 3 and w["bytes"] <= 900000 for w in writes)
     assert all(r["entries"] is None or r["entries"] <= 3 for r in fhir_server.stats()["requests"])
     # dependencies before dependants: the shared FHIRHelpers before the logic library before the pathway
     order = [ref for r in planned["requests"] for ref in r["resources"]]
@@ -258,7 +258,14 @@ def test_targets_bundle_and_package_load_the_same_resources(fhir_server: FhirTes
     package = cpg_load(folder / "package.tgz", fhir_server.base, "--format", "json")
     assert package.exit_code == 0, package.stdout
     totals = package.json()["totals"]
-    assert totals["matched"] == expected and totals["failed"] == 0  # the package adds only what the folder lacks
+    assert totals["failed"] == 0 and totals["matched"] >= expected  # every resource of the folder was there
+    loaded = [r for r in package.json()["resources"]]
+    assert totals["created"] + totals["matched"] == len(loaded)
+    # The package's test cases are new; some have urls that are prefixes of others (test-mri-contraindicated,
+    # test-mri-contraindicated-persistent-pain...), which the server's substring search conflates: each
+    # canonical is still on the server exactly once.
+    counts = _canonicals_on_server(fhir_server, [{"resourceType": r["resource"].split("/")[0]} for r in loaded])
+    assert all(counts.get(f"{r['url']}|{r['version']}") == 1 for r in loaded if r.get("url")), counts
     missing = cpg_load("no-such-guideline", fhir_server.base, "--output", str(vcf_output))
     assert missing.exit_code == 2 and "SERVER001" in missing.stderr
 
@@ -300,11 +307,11 @@ def test_verify_reports_duplicates_and_put_refuses_to_overwrite_another_canonica
 
 
 def test_a_body_cap_below_max_bytes_is_met_by_splitting(fhir_server: FhirTestServer, vcf_output: Path) -> None:
-    fhir_server.control(maxBody=600_000)
+    fhir_server.control(maxBody=900_000)
     run = cpg_load(VCF, fhir_server.base, "--output", str(vcf_output), "--max-bytes", "4000000", "--mode", "batch",
                    "--format", "json")
     assert run.exit_code == 0, run.stdout
     statuses = [r["status"] for r in fhir_server.stats()["requests"]]
     assert 413 in statuses  # the server's cap was really hit, and the halves went through
     assert run.json()["totals"]["created"] == len(_resources(vcf_output / VCF))
-    assert all(r["bytes"] <= 600_000 for r in fhir_server.stats()["requests"] if r["status"] == 200)
+    assert all(r["bytes"] <= 900_000 for r in fhir_server.stats()["requests"] if r["status"] == 200)

@@ -15,12 +15,14 @@ from typing import Any
 
 from generator.analyze.findings import Finding
 from generator.analyze.formula import And, Const, Formula, FormulaBuilder, Not, Search, conjuncts, describe
-from generator.analyze.shapes import Choice, Subject, build_subjects, term_codes
+from generator.analyze.shapes import Choice, Subject, build_subjects, register_expansion, term_codes
 from generator.apply import execution_datetime
 from generator.diagnostics import Severity
 from generator.model.activities import Communication
 from generator.model.recommendation import Direction
 from generator.resolve import ResolvedGuideline, ResolvedRecommendation
+from generator.compose import ExpansionError
+from generator.synth.valueset import expansion_of
 
 __all__ = ["Candidate", "GuidelineModel", "analyse_statically", "build_warnings", "candidates", "evaluation_moment"]
 
@@ -57,6 +59,13 @@ class GuidelineModel:
     def of(cls, rg: ResolvedGuideline, *, budget: int = 200_000) -> "GuidelineModel":
         date = rg.guideline.date
         now = evaluation_moment(date)
+        for vs in rg.value_sets:  # rule-based value sets: their members are the published expansion
+            try:
+                expansion = expansion_of(rg, vs) if vs.rules else None
+            except ExpansionError:  # reported by the rules (TERM004); here the set just stays not analysable
+                expansion = None
+            if expansion is not None:
+                register_expansion(vs, expansion.contains)
         builder = FormulaBuilder(list(rg.features))
         formulas = {rr.id: builder.build(rr.recommendation.applicability) for rr in rg.recommendations}
         subjects = build_subjects(builder.leaves, now)

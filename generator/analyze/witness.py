@@ -12,21 +12,25 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from generator.analyze.shapes import UCUM, Choice, Subject, fhir_instant, term_codes
-from generator.model.terminology import Code
+from generator.analyze.shapes import UCUM, Choice, Rec, Subject, fhir_instant, subtract, term_codes
+from generator.canonicals import CONDITION_CATEGORY, CONDITION_CLINICAL
+from generator.canonicals import CONDITION_VER_STATUS as CONDITION_VERIFICATION
+from generator.model.terminology import Code, Duration
 
 __all__ = ["witness_bundle", "scenario_line", "witness_id"]
 
-CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
-CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 
 
 def witness_id(*parts: str) -> str:
-    """`analyze-<parts>`, shortened with a hash to stay within FHIR's 64-character id limit."""
+    """`analyze-<parts>`, shortened with a hash so that it and the record ids made from it
+    (`<id>-medicationstatement-12`, 24 more characters) stay within FHIR's 64-character id limit."""
     ident = "analyze-" + "--".join(parts)
-    if len(ident) <= 60:
+    if len(ident) <= _ID_ROOM:
         return ident
-    return f"{ident[:51]}-{hashlib.sha256(ident.encode()).hexdigest()[:8]}"
+    return f"{ident[:_ID_ROOM - 9]}-{hashlib.sha256(ident.encode()).hexdigest()[:8]}"
+
+
+_ID_ROOM = 64 - len("-medicationstatement-99")
 
 
 def _coding(code: Code) -> dict[str, str]:
@@ -44,30 +48,40 @@ def _distinct_code(subject: Subject, subjects: Sequence[Subject]) -> Code:
     return next((c for c in codes if (c.system, c.code) not in others), codes[0])
 
 
+def birth_date(months_old: int, now: dt.datetime) -> dt.date:
+    """A birth date making the patient exactly `months_old` whole months old at `now` (10 days past the
+    month boundary, so AgeInMonths and AgeInYears = months // 12 hold whatever the month lengths)."""
+    return subtract(now, Duration(months_old, "months")).date() - dt.timedelta(days=10)
+
+
 def witness_bundle(ident: str, subjects: Mapping[tuple[Any, ...], Subject],
                    assignment: Mapping[tuple[Any, ...], Choice], now: dt.datetime) -> dict[str, Any]:
-    """A collection Bundle: one Patient and the records the assignment's choices stand for."""
+    """A collection Bundle: one Patient and the records the assignment's choices stand for.
+
+    With no age subject the patient is 70 (a birth date is usual); with no sex subject, gender is absent.
+    """
     patient_id = f"{ident}-patient"
     age_choice = assignment.get(("Age",))
-    age = age_choice.state[0] if age_choice is not None and age_choice.state else (
-        None if age_choice is not None else 70)
+    months_old = age_choice.state[0] if age_choice is not None and age_choice.state else (
+        None if age_choice is not None else 70 * 12 + 6)
     patient: dict[str, Any] = {"resourceType": "Patient", "id": patient_id}
-    if age is not None:
-        birthday = dt.date(now.year - age, now.month, min(now.day, 28)) - dt.timedelta(days=100)
-        patient["birthDate"] = birthday.isoformat()
+    sex_choice = assignment.get(("Sex",))
+    if sex_choice is not None and sex_choice.state:
+        patient["gender"] = sex_choice.state[0]
+    if months_old is not None:
+        patient["birthDate"] = birth_date(months_old, now).isoformat()
     resources: list[dict[str, Any]] = [patient]
     everyone = list(subjects.values())
     counter = 0
     for key, subject in subjects.items():
         choice = assignment.get(key)
-        if choice is None or not choice.state or subject.resource_type == "Age":
+        if choice is None or not choice.state or subject.resource_type in ("Age", "Sex"):
             continue
         code = _distinct_code(subject, everyone)
-        records = [choice.state] if subject.resource_type == "Observation" else list(choice.state)
-        for record in records:
+        for record in choice.state:
             counter += 1
             rid = f"{ident}-{subject.resource_type.lower()}-{counter}"
-            resources.append(_record(subject, code, record, rid, patient_id, now))
+            resources.append(_record(subject, code, record, rid, patient_id))
     return {
         "resourceType": "Bundle",
         "id": ident,
@@ -76,41 +90,54 @@ def witness_bundle(ident: str, subjects: Mapping[tuple[Any, ...], Subject],
     }
 
 
-def _record(subject: Subject, code: Code, record: Any, rid: str, patient_id: str, now: dt.datetime) -> dict[str, Any]:
+def _record(subject: Subject, code: Code, rec: Rec, rid: str, patient_id: str) -> dict[str, Any]:
+    """The FHIR resource for one record state (fields as the CQL templates read them)."""
     subject_ref = {"reference": f"Patient/{patient_id}"}
     concept = {"coding": [_coding(code)]}
     if subject.resource_type == "Condition":
-        moment, site = record
-        condition: dict[str, Any] = {
-            "resourceType": "Condition", "id": rid,
-            "clinicalStatus": {"coding": [{"system": CONDITION_CLINICAL, "code": "active"}]},
-            "verificationStatus": {"coding": [{"system": CONDITION_VERIFICATION, "code": "confirmed"}]},
-            "code": concept, "subject": subject_ref,
-        }
-        if moment is not None:
-            condition["onsetDateTime"] = fhir_instant(moment)
-        if site is not None:
-            condition["bodySite"] = [{"coding": [_coding(site)]}]
+        condition: dict[str, Any] = {"resourceType": "Condition", "id": rid}
+        if rec.status is not None:
+            condition["clinicalStatus"] = {"coding": [{"system": CONDITION_CLINICAL, "code": rec.status}]}
+        condition["verificationStatus"] = {"coding": [{"system": CONDITION_VERIFICATION, "code": "confirmed"}]}
+        if rec.category is not None:
+            condition["category"] = [{"coding": [{"system": CONDITION_CATEGORY, "code": rec.category}]}]
+        condition.update({"code": concept, "subject": subject_ref})
+        if rec.site is not None:
+            condition["bodySite"] = [{"coding": [_coding(rec.site)]}]
+        if rec.moment is not None:
+            condition["onsetDateTime"] = fhir_instant(rec.moment)
+        if rec.recorded is not None:
+            condition["recordedDate"] = fhir_instant(rec.recorded)
         return condition
     if subject.resource_type == "Procedure":
-        moment, _ = record
-        procedure = {"resourceType": "Procedure", "id": rid, "status": "completed", "code": concept,
-                     "subject": subject_ref}
-        if moment is not None:
-            procedure["performedDateTime"] = fhir_instant(moment)
+        procedure: dict[str, Any] = {"resourceType": "Procedure", "id": rid, "status": "completed", "code": concept,
+                                     "subject": subject_ref}
+        if rec.site is not None:
+            procedure["bodySite"] = [{"coding": [_coding(rec.site)]}]
+        if rec.moment is not None:
+            procedure["performedDateTime"] = fhir_instant(rec.moment)
         return procedure
-    if subject.resource_type == "MedicationRequest":
-        return {"resourceType": "MedicationRequest", "id": rid, "status": "active", "intent": "order",
-                "medicationCodeableConcept": concept, "subject": subject_ref}
-    value = record[0]
-    observation: dict[str, Any] = {
-        "resourceType": "Observation", "id": rid, "status": "final", "code": concept, "subject": subject_ref,
-        "effectiveDateTime": fhir_instant(dt.datetime.combine(now.date() - dt.timedelta(days=1), dt.time(12),
-                                                              dt.timezone.utc)),
-    }
-    if subject.unit is not None and value is not None:
-        observation["valueQuantity"] = {"value": value, "unit": subject.unit, "system": UCUM, "code": subject.unit}
+    if subject.resource_type == "Medication":
+        request: dict[str, Any] = {"resourceType": "MedicationRequest", "id": rid, "status": rec.status,
+                                   "intent": "order", "medicationCodeableConcept": concept, "subject": subject_ref}
+        period = {k: fhir_instant(v) for k, v in (("start", rec.moment), ("end", rec.stop)) if v is not None}
+        if period:
+            request["dosageInstruction"] = [{"timing": {"repeat": {"boundsPeriod": period}}}]
+        return request
+    observation: dict[str, Any] = {"resourceType": "Observation", "id": rid, "status": "final", "code": concept,
+                                   "subject": subject_ref}
+    if rec.moment is not None:
+        observation["effectiveDateTime"] = fhir_instant(rec.moment)
+    if subject.unit is not None and rec.value is not None:
+        observation["valueQuantity"] = {"value": _number(rec.value), "unit": subject.unit, "system": UCUM,
+                                        "code": subject.unit}
+    elif rec.value is not None:
+        observation["valueInteger"] = int(rec.value)  # no unit asked: any usable value (valueInteger is one)
     return observation
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else round(value, 6)
 
 
 def scenario_line(ident: str, bundle_path: str, date: str, applicable: Sequence[str], title: str) -> str:

@@ -21,7 +21,7 @@ from generator.compile import BuiltGuideline, compile_definitions
 from generator.cql.translator import Translator
 from generator.model import logic as L
 from generator.model import months, weeks
-from generator.model.terminology import SNOMED, Quantity
+from generator.model.terminology import SNOMED, Code, Quantity
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -56,34 +56,51 @@ def _codes(analysis: Analysis, code: str) -> list:
     return [f for f in analysis.findings if f.code == code]
 
 
-def test_vcf_risedronate_conflict_has_a_witness_that_apply_confirms(session_translator: Translator,
-                                                                   engine: Engine, tmp_path: Path) -> None:
+def test_vcf_is_analysable_and_reports_no_conflict(session_translator: Translator, engine: Engine) -> None:
+    """Today's VCF: every builder node it uses is modelled (no ANALYZE012) and no conflict is proven
+    (the renal variant proposes only alendronate/ibandronate). Every reported overlap has a witness."""
     result = compile_definitions(ROOT / "definitions", translator=session_translator, validate=False)
     assert result.ok
     built = next(g for g in result.guidelines if g.id == VCF_ID)
     analysis = analyze_built(built, engine, with_coverage=False)
-    conflicts = {tuple(f.recommendations): f for f in analysis.conflicts}
-    pair = ("osteoporosis-pharmacotherapy-bisphosphonate", "risedronate-not-in-severe-renal-impairment")
-    assert pair in conflicts, [str(f.diagnostic) for f in analysis.findings]
-    finding = conflicts[pair]
-    assert finding.location is not None and finding.location.file.endswith("bone_health.py")
-    # An independent $apply (fresh Applier) on the witness proposes both the bisphosphonate and "no risedronate".
-    witness = finding.witness
-    assert witness is not None and witness.scenario and witness.scenario.startswith("Scenario(")
-    applied = Applier(Artifacts.from_resources(built.resources), engine).apply(witness.bundle, witness.date)
-    assert set(pair) <= set(applied.applicable)
-    # And literally `cpg apply` on the committed build, with the witness written to a file.
-    if (ROOT / "output" / VCF_ID).is_dir():
-        patient = tmp_path / "witness.json"
-        patient.write_text(json.dumps(witness.bundle))
-        result = CliRunner().invoke(main, ["apply", VCF_ID, "--output", str(ROOT / "output"), "--patient",
-                                           str(patient), "--date", witness.date], catch_exceptions=False)
-        assert result.exit_code == 0, result.output
-        assert all(rec in result.stderr for rec in pair)
-    # Nothing unconfirmed is reported as a conflict or an overlap.
+    assert not _codes(analysis, "ANALYZE012"), [f.message for f in _codes(analysis, "ANALYZE012")]
+    assert analysis.conflicts == [], [f.message for f in analysis.conflicts]
+    assert _codes(analysis, "ANALYZE002")  # the analysis did run: overlapping proposals were proven
     for f in analysis.findings:
         if f.code in ("ANALYZE001", "ANALYZE002"):
             assert f.witness is not None and set(f.recommendations) <= set(f.witness.applicable)
+
+
+def test_former_vcf_risedronate_conflict_is_found_and_cpg_apply_confirms_it(tmp_path: Path) -> None:
+    """Regression: the old VCF pair (oral bisphosphonates incl. risedronate with a fracture; no risedronate
+    when creatinine clearance < 30) is ANALYZE001, and the real `cpg apply` on the built package confirms."""
+    fixture = HERE / "definitions_risedronate"
+    runner = CliRunner()
+    analysed = runner.invoke(main, ["analyze", "--definitions", str(fixture), "--no-coverage", "--format", "json",
+                                    "--output", str(tmp_path / "witnesses")], catch_exceptions=False)
+    assert analysed.exit_code == 1, analysed.output
+    findings = json.loads(analysed.stdout)["guidelines"][0]["findings"]
+    [conflict] = [f for f in findings if f["code"] == "ANALYZE001"]
+    pair = ["oral-bisphosphonate", "no-risedronate-renal"]
+    assert conflict["recommendations"] == pair
+    witness = conflict["witness"]
+    values = [e["resource"].get("valueQuantity", {}).get("value") for e in witness["bundle"]["entry"]]
+    assert any(v is not None and v < 30 for v in values)
+    built = runner.invoke(main, ["build", "--definitions", str(fixture), "--output", str(tmp_path / "out"),
+                                 "--no-validate", "--jobs", "1"], catch_exceptions=False)
+    assert built.exit_code == 0, built.output
+    applied = runner.invoke(main, ["apply", "risedronate", "--output", str(tmp_path / "out"), "--patient",
+                                   witness["file"], "--date", witness["date"]], catch_exceptions=False)
+    assert applied.exit_code == 0, applied.output
+    assert all(rec in applied.stderr for rec in pair), applied.stderr
+    # The same patient without the low creatinine clearance: only the proposal applies (the witness matters).
+    bundle = json.loads(Path(witness["file"]).read_text())
+    bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] != "Observation"]
+    (tmp_path / "no-crcl.json").write_text(json.dumps(bundle))
+    applied = runner.invoke(main, ["apply", "risedronate", "--output", str(tmp_path / "out"), "--patient",
+                                   str(tmp_path / "no-crcl.json"), "--date", witness["date"]], catch_exceptions=False)
+    assert applied.exit_code == 0 and "oral-bisphosphonate" in applied.stderr
+    assert "no-risedronate-renal" not in applied.stderr, applied.stderr
 
 
 def test_planted_conflict_unreachable_and_always_on_are_found(planted_analysis: Analysis) -> None:
@@ -112,7 +129,7 @@ def test_conflict_free_guideline_reports_no_conflict(session_translator: Transla
 
 def test_time_ordering_is_respected() -> None:
     """No realisable choice has a fracture within 4 weeks that is not within 3 months."""
-    fracture = L.conditions(SNOMED("1", "fracture"))
+    fracture = L.conditions(Code(SNOMED.uri, "1", "fracture"))
     within_4w, within_3m, before_3m = (leaf_for(fracture.onset_within(weeks(4))), leaf_for(fracture.onset_within(months(3))),
                                        leaf_for(fracture.onset_before(months(3))))
     now = dt.datetime(2026, 3, 31, 23, 59, 59, 999000, tzinfo=dt.timezone.utc)
@@ -210,7 +227,7 @@ def test_records_with_a_filter_the_shapes_do_not_model_are_not_analysable() -> N
     class WindowedConditionRecords(L.ConditionRecords):
         window: object = weeks(2)
 
-    plain = L.conditions(SNOMED("1", "fracture"))
+    plain = L.conditions(Code(SNOMED.uri, "1", "fracture"))
     assert not isinstance(leaf_for(plain.exists()), Opaque)
     windowed = WindowedConditionRecords("Condition", plain.terminology)
     assert isinstance(leaf_for(L.Exists(windowed)), Opaque)
@@ -219,7 +236,7 @@ def test_records_with_a_filter_the_shapes_do_not_model_are_not_analysable() -> N
 
 def test_undated_records_and_valueless_observations_are_patients_too() -> None:
     """A Condition without onset exists but is neither within nor before: never claim that impossible."""
-    fracture = L.conditions(SNOMED("1", "fracture"))
+    fracture = L.conditions(Code(SNOMED.uri, "1", "fracture"))
     leaves = [leaf_for(fracture.exists()), leaf_for(fracture.onset_within(weeks(4))),
               leaf_for(fracture.onset_before(weeks(4)))]
     now = dt.datetime(2026, 3, 31, 23, 59, 59, 999000, tzinfo=dt.timezone.utc)
@@ -230,7 +247,7 @@ def test_undated_records_and_valueless_observations_are_patients_too() -> None:
 
     assert search.satisfiable(And((exists, Not(within), Not(before)))) is True  # type: ignore[arg-type]
     assert search.satisfiable(And((Not(exists), within))) is False  # type: ignore[arg-type]
-    crcl = L.observations(SNOMED("2", "crcl"))
+    crcl = L.observations(Code(SNOMED.uri, "2", "crcl"))
     obs = [leaf_for(crcl.exists()), leaf_for(crcl.latest_value() < Quantity(30, "mL/min")),
            leaf_for(crcl.latest_value() >= Quantity(30, "mL/min"))]
     search = Search(build_subjects(obs, now))
@@ -281,10 +298,156 @@ def test_overlapping_body_site_sets_give_every_match_pattern() -> None:
     """Sites {L3, L4} and {L4, L5}: a record at L3 only, L4 (both) and L5 only are all possible."""
     from generator.model.terminology import ValueSet
 
-    l3, l4, l5 = SNOMED("3", "L3"), SNOMED("4", "L4"), SNOMED("5", "L5")
-    fracture = L.conditions(SNOMED("1", "fracture"))
+    l3, l4, l5 = Code(SNOMED.uri, "3", "L3"), Code(SNOMED.uri, "4", "L4"), Code(SNOMED.uri, "5", "L5")
+    fracture = L.conditions(Code(SNOMED.uri, "1", "fracture"))
     low = leaf_for(fracture.with_body_site(ValueSet("a", "A", [l3, l4])).exists())
     high = leaf_for(fracture.with_body_site(ValueSet("b", "B", [l4, l5])).exists())
     now = dt.datetime(2026, 3, 31, 23, 59, 59, 999000, tzinfo=dt.timezone.utc)
     [subject] = build_subjects([low, high], now).values()
     assert {c.values for c in subject.choices} == {(False, False), (True, False), (False, True), (True, True)}
+
+
+# --- data shapes of the authoring model v2, checked against the engine ---------------------------------
+
+SHAPES = HERE / "definitions_shapes"
+
+
+def _as_statement(resource: dict) -> dict:
+    """The same medication use as a MedicationStatement (effectivePeriod instead of the dosage bounds)."""
+    statement = {"resourceType": "MedicationStatement", "id": resource["id"], "status": resource["status"],
+                 "medicationCodeableConcept": resource["medicationCodeableConcept"], "subject": resource["subject"]}
+    bounds = resource.get("dosageInstruction", [{}])[0].get("timing", {}).get("repeat", {}).get("boundsPeriod")
+    if bounds:
+        statement["effectivePeriod"] = bounds
+    return statement
+
+
+def _as_integer(resource: dict) -> dict:
+    """The same observation with its whole-number value as valueInteger (read in the compared unit)."""
+    value = resource.get("valueQuantity", {}).get("value")
+    changed = {k: v for k, v in resource.items() if k != "valueQuantity"}
+    return {**changed, "valueInteger": value}
+
+
+#: Per resource type, changes that make a record never count (the templates' status filters): the shapes treat
+#: such a record as no record at all.
+_VOID = {
+    "Condition": [{"verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                                                       "code": "refuted"}]}},
+                  {"verificationStatus": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status",
+                                                       "code": "entered-in-error"}]}}],
+    "Procedure": [{"status": "not-done"}, {"status": "in-progress"}],
+    "Observation": [{"status": "preliminary"}, {"status": "cancelled"}],
+    "Medication": [{"doNotPerform": True}, {"status": "cancelled"}, {"status": "draft"}],  # MedicationRequest
+}
+
+
+@pytest.mark.parametrize(("folder", "unmodelled"), [
+    (SHAPES, {"Fracture Before Scan", "Clearances Three Months Apart"}),
+    # the builder's own demo guideline (rule-based value set with an expansion, another unit, day windows)
+    (ROOT / "tests" / "logic" / "definitions",
+     {"Two Low eGFR 90 Days Apart", "Severe Pain Before Fracture", "MRI Within 6 Weeks Of Fracture"}),
+], ids=["shapes-fixture", "builderdemo"])
+def test_every_realisable_shape_is_what_the_engine_computes(folder: Path, unmodelled: set[str],
+                                                            session_translator: Translator, engine: Engine) -> None:
+    """For each subject of a v2 guideline, every data combination the shapes call realisable is written as a
+    witness and evaluated on the real engine: each feature has exactly the predicted value (true AND false
+    cases). The same medication use as a MedicationStatement, and whole values as valueInteger, agree too;
+    records that never count are no record. Features the shapes do not model are exactly the expected ones."""
+    from generator.analyze.shapes import Leaf, single_records
+    from generator.analyze.witness import witness_bundle
+    from generator.apply import execution_datetime
+
+    built = _built(folder, session_translator)
+    rg = built.resolved
+    model = GuidelineModel.of(rg)
+    builder = FormulaBuilder(list(rg.features))
+    leaf_of = {}
+    for feature in rg.features:
+        formula = builder.feature(feature)
+        [part] = formula.parts  # type: ignore[union-attr]
+        leaf_of[feature.name] = part
+    modelled = {name: leaf for name, leaf in leaf_of.items() if isinstance(leaf, Leaf)}
+    assert set(leaf_of) - set(modelled) == unmodelled
+    subjects = build_subjects(list(modelled.values()), model.now)
+    assert not [s.problem for s in subjects.values() if s.problem]
+    cases: list[tuple[dict, dict[str, bool]]] = []
+    for key, subject in subjects.items():
+        singles = single_records(subject, model.now) if subject.resource_type not in ("Age", "Sex") else []
+        for choice in [*subject.choices, *singles]:  # combinations of records, and every single record variant
+            bundle = witness_bundle(f"shape-{len(cases)}", subjects, {key: choice}, model.now)
+            expected = {name: choice.values[subject.index(leaf)] for name, leaf in modelled.items()
+                        if leaf.subject == key}
+            cases.append((bundle, expected))
+            kinds = {e["resource"]["resourceType"] for e in bundle["entry"]}
+            if kinds & {"MedicationRequest", "Observation"}:
+                variant = json.loads(json.dumps(bundle))
+                for entry in variant["entry"]:
+                    resource = entry["resource"]
+                    if resource["resourceType"] == "MedicationRequest":
+                        entry["resource"] = _as_statement(resource)
+                    elif isinstance(resource.get("valueQuantity", {}).get("value"), int):
+                        entry["resource"] = _as_integer(resource)
+                if variant != bundle:
+                    cases.append((variant, expected))
+        if subject.resource_type in ("Age", "Sex"):
+            continue
+        empty = next(c for c in subject.choices if not c.state)  # the values with no records
+        none_expected = {name: empty.values[subject.index(leaf)] for name, leaf in modelled.items()
+                         if leaf.subject == key}
+        for choice in singles[:40]:  # a record that never counts is no record
+            for change in _VOID[subject.resource_type]:
+                bundle = witness_bundle(f"void-{len(cases)}", subjects, {key: choice}, model.now)
+                bundle["entry"][1]["resource"].update(change)
+                cases.append((bundle, none_expected))
+    assert len(cases) > 10 * len(subjects)  # every subject has several realisable combinations and record variants
+    logic = engine.load(built_artifacts(built).elm_libraries(), built_artifacts(built).value_set_codes())
+    try:
+        rows = logic.evaluate({rg.library_name: sorted(modelled)}, [b for b, _ in cases],
+                              execution_datetime(rg.guideline.date)).patients
+    finally:
+        logic.unload()
+    wrong = [(bundle["id"], name, want, row.get(rg.library_name, name))
+             for (bundle, expected), row in zip(cases, rows) for name, want in expected.items()
+             if row.get(rg.library_name, name) is not want]
+    assert not wrong, wrong[:10]
+    # Both values of every modelled feature occur (each shape has a confirming and a refuting case).
+    seen = {(name, value) for _, expected in cases for name, value in expected.items()}
+    assert seen == {(name, value) for name in modelled for value in (True, False)}
+
+
+def built_artifacts(built: BuiltGuideline) -> Artifacts:
+    return Artifacts.from_resources(built.resources)
+
+
+def test_unmodelled_v2_nodes_are_not_analysable(session_translator: Translator) -> None:
+    """An event bound (.before) and at_least(apart=) are reported ANALYZE012 with the reason, never guessed."""
+    model = GuidelineModel.of(_built(SHAPES, session_translator).resolved)
+    findings = analyse_statically(model)
+    [note] = [f for f in findings if f.code == "ANALYZE012"]
+    assert note.recommendations == ["unmodelled"]
+    assert "before_event" in note.message and "apart" in note.message
+    assert model.reachable["give"] is True
+
+
+def test_witness_ids_fit_fhir_ids_with_their_record_suffixes() -> None:
+    """Long recommendation ids: the witness id and every record id made from it stay valid FHIR ids
+    (a longer Patient id was dropped by the patient check, and the witness then had no patient)."""
+    import re
+
+    from generator.analyze.witness import witness_id
+
+    ident = witness_id("osteoporosis-pharmacotherapy-bisphosphonate-renal", "refractory-bone-pain-denosumab")
+    assert ident != witness_id("osteoporosis-pharmacotherapy-bisphosphonate-renal", "refractory-bone-pain-denosumaX")
+    for suffix in ("-patient", "-medicationstatement-99", "-medicationrequest-12", "-observation-3"):
+        assert re.fullmatch(r"[A-Za-z0-9\-.]{1,64}", ident + suffix), ident + suffix
+    assert witness_id("a", "b") == "analyze-a--b"
+
+
+def test_rule_based_value_set_without_expansion_is_not_analysable() -> None:
+    """Its members are what a terminology server says: without the published expansion, no guess."""
+    from generator.model.terminology import ICD10CM, ValueSet, code_prefix
+
+    ckd = ValueSet("ckd-unexpanded", title="CKD", rules=[code_prefix(ICD10CM, "N18")])
+    leaf = leaf_for(L.conditions(ckd).exists())
+    assert isinstance(leaf, Opaque) and "expansion" in leaf.reason

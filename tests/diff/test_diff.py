@@ -58,7 +58,7 @@ def test_each_planted_change_is_reported_with_its_bump(diff: Diff) -> None:
     behaviour = next(c for r in diff.recommendations if r.id == "brace" for c in r.changes if c.kind == "behaviour")
     assert "acute-child (no longer applies)" in behaviour.detail
     assert [c.detail for c in diff.value_sets] == [
-        "value set http://example.org/fhir/demo/ValueSet/vertebral-fracture: added http://snomed.info/sct|281933007"]
+        "value set http://example.org/fhir/demo/ValueSet/vertebral-fracture: added http://snomed.info/sct|203450003"]
     assert diff.bump == "major" and diff.breaking
     assert any(r.startswith("removed-rec") for r in diff.reasons)
     markdown = as_markdown(diff)

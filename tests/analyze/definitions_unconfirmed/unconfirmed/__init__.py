@@ -10,7 +10,7 @@ from generator import (RXNORM, SNOMED, Citation, Direction, Feature, Guideline, 
 
 NARROW = ValueSet("narrow", title="Narrow Fracture", codes=[SNOMED("207957008", "Fracture of vertebral column")])
 WIDE = ValueSet("wide", title="Wide Fracture", codes=[SNOMED("207957008", "Fracture of vertebral column"),
-                                                      SNOMED("281933007", "Closed fracture of lumbar vertebra")])
+                                                      SNOMED("203450003", "Osteoporotic fracture of lumbar vertebra")])
 IN_NARROW = Feature("In Narrow Set", conditions(NARROW).exists())
 IN_WIDE = Feature("In Wide Set", conditions(WIDE).exists())
 DRUG = RXNORM("73056", "risedronate")

@@ -18,7 +18,7 @@ regraded = Recommendation("education", title="Education", statement="Teach.", wh
                           then=Service(title="Education", code=SNOMED("409073007", "Education")),
                           strength=Strength.WEAK, direction=Direction.FOR, sources=SOURCE)
 applicability = Recommendation("brace", title="Brace", statement="Brace.", when=ACUTE,
-                               then=Service(title="Brace", code=SNOMED("6261000", "Brace")),
+                               then=Service(title="Brace", code=SNOMED("6261006", "Brace", note="UNCONFIRMED: test fixture code, only its check digit is valid")),
                                direction=Direction.FOR, sources=SOURCE)
 removed = Recommendation("removed-rec", title="Removed later", statement="Gone in 2.", when=ACUTE,
                          then=Service(title="Heat", code=SNOMED("229583009", "Heat therapy")),

@@ -8,7 +8,7 @@ from generator import (RXNORM, SNOMED, Citation, Direction, Dosage, Feature, Gui
 
 FRACTURE = ValueSet("vertebral-fracture", title="Vertebral Fracture",
                     codes=[SNOMED("207957008", "Fracture of vertebral column without spinal cord injury"),
-                           SNOMED("281933007", "Closed fracture of lumbar vertebra")])
+                           SNOMED("203450003", "Osteoporotic fracture of lumbar vertebra")])
 ACUTE = Feature("Acute Fracture", conditions(FRACTURE).onset_within(weeks(4)))
 ADULT = Feature("Adult", age_in_years() >= 18)
 SOURCE = [Source("guide", "should receive calcitonin for 4 weeks")]
@@ -21,7 +21,7 @@ regraded = Recommendation("education", title="Education", statement="Teach.", wh
                           then=Service(title="Education", code=SNOMED("409073007", "Education")),
                           strength=Strength.STRONG, direction=Direction.FOR, sources=SOURCE)
 applicability = Recommendation("brace", title="Brace", statement="Brace.", when=ACUTE & ADULT,
-                               then=Service(title="Brace", code=SNOMED("6261000", "Brace")),
+                               then=Service(title="Brace", code=SNOMED("6261006", "Brace", note="UNCONFIRMED: test fixture code, only its check digit is valid")),
                                direction=Direction.FOR, sources=SOURCE)
 added = Recommendation("added-rec", title="Added in 2", statement="New.", when=ACUTE,
                        then=Service(title="Walking aid", code=SNOMED("705417005", "Walking aid")),

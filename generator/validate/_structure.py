@@ -54,13 +54,7 @@ def missing_required(resource: dict[str, Any]) -> list[str]:
     out: list[str] = []
 
     def walk(node: dict[str, Any], el_path: str, type_name: str, fp: str) -> None:
-        el = defs.elements.get(el_path)
-        if el is not None and el.content_ref and not defs.has_children(el_path):
-            base = el.content_ref.lstrip("#")
-        elif defs.has_children(el_path):
-            base = el_path
-        else:
-            base = type_name
+        base = defs.base_of(el_path, type_name)
         children = defs.children(base)
         present: set[str] = set()
         for key in node:

@@ -106,7 +106,7 @@ def main() -> int:
         runs = {
             "reference (one Node process, fromText per file)": ["node", str(ROOT / "benchmarks" / "reference_translate.mjs"),
                                                                   str(files[0].parent)],
-            "cpg cql (translate_set)": [str(ROOT / ".venv" / "bin" / "cpg"), "cql", *map(str, files)],
+            "cpg cql (translate_set)": [str(ROOT / ".venv" / "bin" / "cpg"), "cql", "--no-cache", *map(str, files)],
         }
         if args.old:
             runs["old: one request per library + closure"] = [sys.executable, "-c", OLD_WAY, str(files[0].parent)]

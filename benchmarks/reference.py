@@ -89,17 +89,18 @@ def bench_translate(work: Path) -> list[str]:
     measure([CPG, "build", "--output", str(work / "fill")], env)  # fills the cache
     warm = measure([CPG, "build", "--output", str(work / "warm")], env)
     floor = measure([PYTHON, "-c", _FLOOR, str(work / "cold")])
-    return [_row("VCF cpg build, cold (--no-cache)", cold, floor, "translator floor"),
-            _row("VCF cpg build, warm cache", warm, floor, "translator floor")]
+    return [_row("cpg build, cold (--no-cache)", cold, floor, "translator floor"),
+            _row("cpg build, warm cache", warm, floor, "translator floor")]
 
 
-#: The translator alone: a fresh process translating the built CQL files (the floor of a cold build).
+#: The translator alone: a fresh process translating every built guideline's CQL files in one request
+#: (the floor of a cold build of the same definitions).
 _FLOOR = """
 import sys
 from pathlib import Path
 from generator.cql.translator import Translator
 folder = Path(sys.argv[1])
-libraries = {p.stem: p.read_text() for p in (folder / "vertebral-compression-fracture" / "cql").glob("*.cql")}
+libraries = {p.stem: p.read_text() for p in folder.glob("*/cql/*.cql")}
 with Translator() as t:
     t.translate(libraries)
 """

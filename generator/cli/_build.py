@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 @click.option("--no-validate", is_flag=True, help="Skip the CHECK phase (the validator).")
 @click.option("--no-cache", is_flag=True, help="Translate every library again instead of reusing cached translations.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Translator processes (default: one per core, at most 4; started only when needed).")
+              help="Translator processes (default: one per core but one, at most 4; started only when needed).")
 @click.option("--sources", "sources_dir", type=click.Path(path_type=Path), default=None,
               help="Folder of the source documents cited passages are checked against "
                    "(default: each guideline's sources_dir; env CPG_SOURCES_DIR).")

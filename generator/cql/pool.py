@@ -19,8 +19,13 @@ __all__ = ["TranslatorPool", "default_jobs"]
 
 
 def default_jobs() -> int:
-    """Translator processes a build may use: one per core, at most 4 (each holds ~400 MB at most)."""
-    return max(1, min(os.cpu_count() or 1, 4))
+    """Translator processes a build may use: one per core but one, at most 4 (each holds ~400 MB at most).
+
+    Why not one per core: Python synthesizes and validates on a core of its own while Node
+    translates, and each extra translator pays its own JIT warm-up. Measured on 2 cores
+    (benchmarks/RESULTS.md): a second translator made cold builds slower at N=2, 10 and 50
+    guidelines (N=50: 12.5 s against 9.7 s), so two cores get one."""
+    return max(1, min((os.cpu_count() or 1) - 1, 4))
 
 
 class TranslatorPool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from generator.apply._applier import Applier
 from generator.apply._artifacts import ApplyError
@@ -48,9 +49,13 @@ class ScenarioOutcome:
 
 def run_scenarios(guideline_id: str, scenarios: Sequence[Scenario], package_dir: Path,
                   applier: Applier) -> list[ScenarioOutcome]:
-    """Apply each scenario's bundle (relative to the package) at its date; one outcome each."""
+    """Apply each scenario's bundle (relative to the package) at its date; one outcome each.
+
+    Scenarios of one date go to the engine together (one round trip, `apply_many`); if that batch
+    fails, each is applied alone so the error lands on the scenario that caused it."""
     known = {rec.id for rec in applier.plan.recommendations()}
     outcomes: list[ScenarioOutcome] = []
+    by_date: dict[str, list[tuple[ScenarioOutcome, dict[str, Any]]]] = {}
     for scenario in scenarios:
         outcome = ScenarioOutcome(guideline_id, scenario)
         outcomes.append(outcome)
@@ -60,15 +65,27 @@ def run_scenarios(guideline_id: str, scenarios: Sequence[Scenario], package_dir:
             continue
         try:
             bundle = read_patient_bundle(package_dir / scenario.bundle)
-            result = applier.apply(bundle, scenario.date)
         except ApplyError as exc:
             outcome.error = "; ".join(d.message for d in exc.diagnostics)
             continue
-        outcome.applicable = result.applicable
-        outcome.data_problems = result.data_problems
-        outcome.explanation = result.explanation
-        outcome.missing = [r for r in scenario.present if r not in result.applicable]
-        outcome.unexpected = [r for r in scenario.absent if r in result.applicable]
+        by_date.setdefault(scenario.date, []).append((outcome, bundle))
+    for date, group in by_date.items():
+        try:
+            results = applier.apply_many([bundle for _, bundle in group], date)
+        except ApplyError:
+            results = None
+        for index, (outcome, bundle) in enumerate(group):
+            try:
+                result = results[index] if results is not None else applier.apply(bundle, date)
+            except ApplyError as exc:
+                outcome.error = "; ".join(d.message for d in exc.diagnostics)
+                continue
+            scenario = outcome.scenario
+            outcome.applicable = result.applicable
+            outcome.data_problems = result.data_problems
+            outcome.explanation = result.explanation
+            outcome.missing = [r for r in scenario.present if r not in result.applicable]
+            outcome.unexpected = [r for r in scenario.absent if r in result.applicable]
     return outcomes
 
 

@@ -147,7 +147,10 @@ def action_views(actions: list[Mapping[str, Any]], by_url: Mapping[str, Mapping[
         views.append({
             "title": action.get("title") or (activity or {}).get("title"),
             "priority": action.get("priority") or (activity or {}).get("priority"),
-            "timing": timing_text(action) or (activity or {}).get("timing"),
+            # When the action is due (an offset from the anchor) and how the source words the
+            # activity's timing ("for 4 weeks from fracture identification"): both, when they differ.
+            "timing": " — ".join(dict.fromkeys(t for t in (timing_text(action), (activity or {}).get("timing")) if t))
+                      or None,
             "related": related_text(action, titles),
             "choice": SELECTION_WORDS.get(str(action.get("selectionBehavior"))) if children else None,
             "activity": activity,

@@ -120,3 +120,12 @@ def test_patient_summary_reads_like_a_clinician_would_say_it() -> None:
     assert age_at("1950-06-15", "2026-06-15") == 76 and age_at(None, "2026-01-01") is None
     assert patient_summary({"entry": [{"resource": {"resourceType": "Patient"}}]}, "2026-01-01")["headline"] == \
         "age unknown, sex not recorded"
+
+
+def test_an_offset_and_the_sources_wording_are_both_shown() -> None:
+    ad = {"resourceType": "ActivityDefinition", "id": "c", "url": "http://x/AD/c", "title": "Calcitonin",
+          "timingTiming": {"code": {"text": "for 4 weeks from fracture identification"}}}
+    action = {"definitionCanonical": "http://x/AD/c",
+              "timingRange": {"low": {"value": 0, "code": "d"}, "high": {"value": 5, "code": "d"}}}
+    (view,) = action_views([action], {"http://x/AD/c": ad})
+    assert view["timing"] == "at 0–5 days — for 4 weeks from fracture identification"

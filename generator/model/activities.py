@@ -244,21 +244,27 @@ class Service(Activity):
 
 
 @dataclass(eq=False)
-class Communication(Activity):
-    """Advice or education sent to the patient or a clinician (a CommunicationRequest)."""
-
-    message: str | None = None
+class _MessageActivity(Activity):
+    """What every activity published as a CPG communication activity (a CommunicationRequest) shares."""
 
     profile: ClassVar[str] = "cpg-communicationactivity"
     kind: ClassVar[str] = "CommunicationRequest"
     request_profile: ClassVar[str] = "cpg-communicationrequest"
     activity_type: ClassVar[str] = "send-message"
     activity_type_display: ClassVar[str] = "Send a message"
+
+
+@dataclass(eq=False)
+class Communication(_MessageActivity):
+    """Advice or education sent to the patient or a clinician (a CommunicationRequest)."""
+
+    message: str | None = None
+
     key: ClassVar[str] = "communication"
 
 
 @dataclass(eq=False)
-class NoRecommendation(Activity):
+class NoRecommendation(_MessageActivity):
     """"No recommendation for or against X" (inconclusive evidence): guidance to the clinician.
 
     Published as a CPG communication activity (a CommunicationRequest of category `notification`
@@ -269,11 +275,6 @@ class NoRecommendation(Activity):
     about: str = ""
     reason: str | None = None
 
-    profile: ClassVar[str] = "cpg-communicationactivity"
-    kind: ClassVar[str] = "CommunicationRequest"
-    request_profile: ClassVar[str] = "cpg-communicationrequest"
-    activity_type: ClassVar[str] = "send-message"
-    activity_type_display: ClassVar[str] = "Send a message"
     key: ClassVar[str] = "no-recommendation"
 
     def __post_init__(self) -> None:

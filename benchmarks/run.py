@@ -291,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per VCF stage, median reported")
     parser.add_argument("--no-apply", action="store_true", help="skip the apply throughput stage")
     parser.add_argument("--no-reference", action="store_true",
-                        help="skip the reference tools (stock cql-execution, translator floor, Medplum validator)")
+                        help="skip the reference tools (stock cql-execution, translator floor, Medplum validator, SUSHI)")
     parser.add_argument("--reference-patients", type=int, default=2000, help="patients for the apply reference")
     parser.add_argument("--no-cql-set", action="store_true", help="skip the whole-set CQL stage (benchmarks/cql_set.py)")
     args = parser.parse_args(argv)

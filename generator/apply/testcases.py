@@ -106,16 +106,21 @@ def test_case_files(built: "BuiltGuideline") -> dict[str, bytes]:
     return {f"Library-{library['id']}.json": dump_json(library) for library in test_case_libraries(built)}
 
 
-def test_case_libraries(built: "BuiltGuideline") -> list[dict[str, Any]]:
-    """One test-case Library per scenario of a built guideline, in scenario order."""
-    guideline = built.resolved.guideline
-    package_dir = built.resolved.package_dir
+def built_artifacts(built: "BuiltGuideline") -> Artifacts:
+    """A build's resources as `Artifacts`, with the ELM already in memory (no base64 decode)."""
     translations = built.logic.translations  # SYNTH names each logic Library after its CQL library
     known_elm = {r["url"]: translations[r["name"]].elm for r in built.resources
                  if r["resourceType"] == "Library" and r.get("name") in translations
                  and translations[r["name"]].elm is not None}
-    plan = compile_plan(Artifacts.from_resources(built.resources, source=f"<build of {guideline.id}>",
-                                                 known_elm=known_elm))
+    return Artifacts.from_resources(built.resources, source=f"<build of {built.resolved.guideline.id}>",
+                                    known_elm=known_elm)
+
+
+def test_case_libraries(built: "BuiltGuideline") -> list[dict[str, Any]]:
+    """One test-case Library per scenario of a built guideline, in scenario order."""
+    guideline = built.resolved.guideline
+    package_dir = built.resolved.package_dir
+    plan = compile_plan(built_artifacts(built))
     recommendations = {node.id: node.canonical for node in plan.recommendations()}
     libraries: list[dict[str, Any]] = []
     for scenario in built.resolved.scenarios:

@@ -24,14 +24,14 @@ if TYPE_CHECKING:
 def run_build_scenarios(built: Built, engine: Engine | None = None) -> list[ScenarioOutcome]:
     """Every scenario of `built`, applied to its freshly built resources (in scenario order)."""
     from generator.apply._applier import Applier
-    from generator.apply._artifacts import ApplyError, Artifacts
+    from generator.apply._artifacts import ApplyError
     from generator.apply._scenarios import run_scenarios
+    from generator.apply.testcases import built_artifacts
 
     rg = built.resolved
     if not rg.scenarios:
         return []
-    artifacts = Artifacts.from_resources(built.resources, source=f"<build of {rg.guideline.id}>",
-                                         known_elm=_known_elm(built))
+    artifacts = built_artifacts(built)  # type: ignore[arg-type]
     with _running(engine) as running:
         try:
             applier = Applier(artifacts, running)
@@ -53,14 +53,6 @@ def scenario_diagnostics(outcomes: list[ScenarioOutcome]) -> list[Diagnostic]:
     return [Diagnostic("TEST020", f"scenario '{o.scenario.id}' does not give what it expects: {o.detail}",
                        Severity.WARNING, location=o.scenario.location)
             for o in outcomes if not o.passed]
-
-
-def _known_elm(built: Built) -> dict[str, Any]:
-    """The ELM already in memory, by Library url (so the engine needs no base64 decode)."""
-    translations = built.logic.translations
-    return {r["url"]: translations[r["name"]].elm for r in built.resources
-            if r["resourceType"] == "Library" and r.get("name") in translations
-            and translations[r["name"]].elm is not None}
 
 
 @contextlib.contextmanager

@@ -20,7 +20,6 @@ system of the whole process tree) and wall seconds:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import shutil

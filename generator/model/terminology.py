@@ -116,7 +116,7 @@ def is_a(code: Code) -> Rule:
 def code_prefix(system: CodeSystem, prefix: str) -> Rule:
     """Every code of `system` that starts with `prefix` (ICD-10-CM: "N18" is N18 and all N18.x)."""
     if not isinstance(system, CodeSystem) or not isinstance(prefix, str) or not prefix:
-        raise AuthorError("ARG001", f"code_prefix(system, prefix) needs a CodeSystem and a non-empty string")
+        raise AuthorError("ARG001", "code_prefix(system, prefix) needs a CodeSystem and a non-empty string")
     if system.uri == ICD10CM_URI and not re.match(r"^[A-TV-Z][0-9][0-9A-Z](\.[0-9A-Z]{0,4})?$|^[A-TV-Z][0-9]?$", prefix):
         raise AuthorError("TERM003", f"{prefix!r} is not the beginning of an ICD-10-CM code")
     return Rule("prefix", system.uri, prefix)

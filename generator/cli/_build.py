@@ -45,12 +45,15 @@ def build(definitions_dir: Path, output_dir: Path, check: bool, no_validate: boo
         from generator.rules import SOURCES_ENV
 
         os.environ[SOURCES_ENV] = str(sources_dir.resolve())
-    with translator_for(no_cache, jobs) as translator:  # Node starts now (if it may be needed), while modules import
-        _build(definitions_dir, output_dir, check, not no_validate, translator, previous)
+    # Node starts now (the translator if it may be needed, the engine for the scenarios), while the
+    # pipeline's modules import.
+    with translator_for(no_cache, jobs) as translator, _ScenarioRunner() as scenarios:
+        _build(definitions_dir, output_dir, check, not no_validate, translator, scenarios, previous)
 
 
 def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool,
-           translator: TranslatorPool | CachedTranslator, previous: str | None = None) -> None:
+           translator: TranslatorPool | CachedTranslator, scenarios: _ScenarioRunner,
+           previous: str | None = None) -> None:
     from generator.analyze.analysis import build_warnings
     from generator.compile import compile_each
     from generator.publish import Review
@@ -58,7 +61,7 @@ def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool,
 
     bag = DiagnosticBag()
     stale: dict[str, list[str]] = {}
-    with StagedOutput(output_dir) as staged, _ScenarioRunner() as scenarios:
+    with StagedOutput(output_dir) as staged:
         # Each guideline is written (or compared) as soon as it is checked, then let go.
         for built in compile_each(definitions_dir, bag, translator=translator, validate=validate):
             bag.extend(build_warnings(built.resolved))  # `cpg analyze`'s engine-free part: unreachable recommendations

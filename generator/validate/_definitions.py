@@ -59,16 +59,23 @@ class Definitions:
     known_systems: frozenset[str] = frozenset()  # every code system R4 defines or its value sets include
     _children: dict[str, dict[str, tuple[ElementDef, str]]] = field(default_factory=dict)
 
+    @functools.cached_property
+    def _by_parent(self) -> dict[str, list[tuple[str, ElementDef]]]:
+        """Element paths grouped by their parent path, in definition order (one pass over all of them,
+        instead of one per parent asked for)."""
+        grouped: dict[str, list[tuple[str, ElementDef]]] = {}
+        for path, el in self.elements.items():
+            parent, dot, name = path.rpartition(".")
+            if dot:
+                grouped.setdefault(parent, []).append((name, el))
+        return grouped
+
     def children(self, parent_path: str) -> dict[str, tuple[ElementDef, str]]:
         """JSON property name -> (element, concrete type) under an element path; choice types expanded."""
         cached = self._children.get(parent_path)
         if cached is None:
             cached = {}
-            prefix = parent_path + "."
-            for path, el in self.elements.items():
-                if not path.startswith(prefix) or "." in path[len(prefix):]:
-                    continue
-                name = path[len(prefix):]
+            for name, el in self._by_parent.get(parent_path, ()):
                 if name.endswith("[x]"):
                     root = name[:-3]
                     for t in el.types:

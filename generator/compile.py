@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +56,8 @@ LOOKAHEAD = 2
 
 def compile_each(definitions_dir: Path, bag: DiagnosticBag, *,
                  translator: Translator | EarlyTranslator | CachedTranslator | TranslatorPool | None = None,
-                 validate: bool = True) -> Iterator[BuiltGuideline]:
+                 validate: bool = True,
+                 on_synthesized: Callable[[BuiltGuideline], None] | None = None) -> Iterator[BuiltGuideline]:
     """Yield each guideline under `definitions_dir` once it is built and checked; findings go to `bag`.
 
     LOAD, RESOLVE and RULES run for every guideline first (they are cheap and need no Node);
@@ -65,6 +66,8 @@ def compile_each(definitions_dir: Path, bag: DiagnosticBag, *,
     error is reported); after a CHECK error they are still synthesized and checked (so every
     guideline's findings are reported). A caller must check `bag.has_errors` after the loop
     before publishing what it received.
+    `on_synthesized`: called with each guideline as soon as it is synthesized, before CHECK (its
+    resources are final; the caller may start work on them that overlaps CHECK).
     `translator`: one the caller runs (an `EarlyTranslator` still starting is waited for when
     first needed); without one, the compile starts its own at once and closes it at the end.
     """
@@ -97,6 +100,8 @@ def compile_each(definitions_dir: Path, bag: DiagnosticBag, *,
                 assert logic is not None
                 # A validating build parses every resource in CHECK, so SYNTH need not parse them too.
                 built = BuiltGuideline(rg, logic, synthesize(rg, logic, parse=not validate))
+                if on_synthesized is not None:  # e.g. start the scenario run while CHECK runs
+                    on_synthesized(built)
                 if validate:
                     bag.extend(_validate(built, session))  # type: ignore[arg-type]
                 if not bag.has_errors:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -63,9 +63,10 @@ def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool,
     stale: dict[str, list[str]] = {}
     with StagedOutput(output_dir) as staged:
         # Each guideline is written (or compared) as soon as it is checked, then let go.
-        for built in compile_each(definitions_dir, bag, translator=translator, validate=validate):
+        for built in compile_each(definitions_dir, bag, translator=translator, validate=validate,
+                                  on_synthesized=scenarios.start):
             bag.extend(build_warnings(built.resolved))  # `cpg analyze`'s engine-free part: unreachable recommendations
-            outcomes = scenarios.run(built, bag)
+            outcomes = scenarios.result(built, bag)
             changes = _changes_since(previous, built, output_dir, translator, scenarios) if previous else None
             review = Review(outcomes, changes)
             if check:
@@ -111,16 +112,19 @@ class _ScenarioRunner:
     """Runs each built guideline's scenarios for its site, on one engine for the whole build.
 
     The engine (Node) starts on a thread as the build begins, so its start-up overlaps loading
-    and translating instead of following them; it is waited for when the first guideline with
-    scenarios is built (and closed unused when no guideline has any).
+    and translating instead of following them; each guideline's run is queued on that thread as
+    soon as the guideline is synthesized, so it overlaps CHECK (the engine is closed unused when
+    no guideline has scenarios).
     """
 
     def __init__(self) -> None:
         from generator.apply._engine import Engine
 
         self._engine = Engine()
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cpg-engine-start")
+        # One thread: the engine answers one request at a time, in the order they were queued.
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cpg-engine")
         self._started = self._pool.submit(self._engine.start)
+        self._runs: dict[str, Future[list[ScenarioOutcome]]] = {}
 
     def __enter__(self) -> "_ScenarioRunner":
         return self
@@ -137,15 +141,27 @@ class _ScenarioRunner:
             return None
         return self._engine
 
-    def run(self, built: BuiltGuideline, bag: DiagnosticBag) -> list[ScenarioOutcome]:
-        from generator.publish._scenario_results import ScenarioRunError, run_build_scenarios, scenario_diagnostics
+    def start(self, built: BuiltGuideline) -> None:
+        """Queue `built`'s scenario run on the engine's thread (it overlaps CHECK and PUBLISH)."""
+        if built.resolved.scenarios:
+            self._runs[built.id] = self._pool.submit(self._run, built)
+
+    def _run(self, built: BuiltGuideline) -> list[ScenarioOutcome]:
+        from generator.publish._scenario_results import run_build_scenarios
+
+        # Node missing, too old, killed...: an EngineError the CLI reports as its ENV fault (exit 2).
+        self._started.result()
+        return run_build_scenarios(built, self._engine)
+
+    def result(self, built: BuiltGuideline, bag: DiagnosticBag) -> list[ScenarioOutcome]:
+        """`built`'s outcomes (run now if `start` was not called), failing scenarios added to `bag`."""
+        from generator.publish._scenario_results import ScenarioRunError, scenario_diagnostics
 
         if not built.resolved.scenarios:
             return []
-        # Node missing, too old, killed...: an EngineError the CLI reports as its ENV fault (exit 2).
-        self._started.result()
+        run = self._runs.pop(built.id, None) or self._pool.submit(self._run, built)
         try:
-            outcomes = run_build_scenarios(built, self._engine)
+            outcomes = run.result()
         except ScenarioRunError as exc:
             # The site shows every scenario's result, so the guideline's scenarios must run.
             raise GeneratorError([Diagnostic("TEST021", f"the scenarios of '{built.id}' could not run: {exc}",

@@ -11,7 +11,7 @@ the JavaScript reference engine. Throughput is measured by benchmarks/apply_thro
 
 from __future__ import annotations
 
-from generator.apply._applier import BATCH_SIZE, Applier, Timing, apply
+from generator.apply._applier import BATCH_SIZE, Applier, Timing, apply, running_engine
 from generator.apply._artifacts import ApplyError, Artifacts, load_artifacts
 from generator.apply._engine import Engine, EngineError, EngineUnavailable
 from generator.apply._patient import check_patient_bundle, execution_datetime, read_patient_bundle
@@ -34,4 +34,5 @@ __all__ = [
     "execution_datetime",
     "load_artifacts",
     "read_patient_bundle",
+    "running_engine",
 ]

@@ -20,7 +20,7 @@ from generator.apply._engine import Engine, EngineError, EvaluationBatch
 from generator.apply._patient import check_patient_bundle, execution_datetime, patient_of
 from generator.apply._plan import ApplyResult, CompiledPlan, compile_plan, realize
 
-__all__ = ["Applier", "apply", "BATCH_SIZE", "Timing"]
+__all__ = ["Applier", "apply", "running_engine", "BATCH_SIZE", "Timing"]
 
 #: Patients per engine round trip: large enough to amortise the pipe, small enough to stream.
 BATCH_SIZE = 64
@@ -118,7 +118,11 @@ def _check_value_sets(elm_libraries: Sequence[Mapping[str, Any]], value_sets: Ma
 
 
 @contextlib.contextmanager
-def _engine(given: Engine | None) -> Iterator[Engine]:
+def running_engine(given: Engine | None = None) -> Iterator[Engine]:
+    """`given`, or an engine of our own for the block, closed after it.
+
+    Every command that needs the engine goes through here, so a failing engine is reported one
+    way: as its environment fault (Node missing, too old, killed: ENV0xx, exit 2), else APPLY042."""
     if given is not None:
         yield given
         return
@@ -126,7 +130,9 @@ def _engine(given: Engine | None) -> Iterator[Engine]:
         with Engine() as own:
             yield own
     except EngineError as exc:
-        raise ApplyError("APPLY042", _first_line(exc), exit_code=1) from exc
+        from generator.environment import environment_fault
+
+        raise environment_fault(exc) or ApplyError("APPLY042", _first_line(exc), exit_code=2) from exc
 
 
 def apply(artifacts: Artifacts | Sequence[Mapping[str, Any]] | str | Path, patient_bundle: Mapping[str, Any],
@@ -140,5 +146,5 @@ def apply(artifacts: Artifacts | Sequence[Mapping[str, Any]] | str | Path, patie
         artifacts = load_artifacts(artifacts)
     elif not isinstance(artifacts, Artifacts):
         artifacts = Artifacts.from_resources(artifacts)
-    with _engine(engine) as running:
+    with running_engine(engine) as running:
         return Applier(artifacts, running).apply(patient_bundle, date).bundle

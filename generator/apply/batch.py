@@ -21,9 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator.apply._applier import BATCH_SIZE, Applier
+from generator.apply._applier import BATCH_SIZE, Applier, running_engine
 from generator.apply._artifacts import ApplyError, Artifacts
-from generator.apply._engine import Engine, EngineError
 from generator.apply._patient import parse_patient_bundle, read_patient_bundle
 from generator.apply._plan import ApplyResult
 from generator.diagnostics import Diagnostic
@@ -94,7 +93,7 @@ class BatchApplier:
         self._appliers: list[Applier] = []
         try:
             for _ in range(self.jobs):
-                engine = self._stack.enter_context(_started_engine())
+                engine = self._stack.enter_context(running_engine())
                 self._appliers.append(Applier(artifacts, engine))
         except BaseException:
             self._stack.close()
@@ -157,16 +156,3 @@ def _apply_chunk(applier: Applier, chunk: Sequence[PatientInput],
             outcomes.append(PatientOutcome(label, error=found, warnings=tuple(warnings)) if isinstance(found, str)
                             else PatientOutcome(label, result=found, warnings=tuple(warnings)))
     return outcomes
-
-
-@contextlib.contextmanager
-def _started_engine() -> Iterator[Engine]:
-    engine = Engine()
-    try:
-        engine.start()
-    except EngineError as exc:
-        raise ApplyError("APPLY042", str(exc).splitlines()[0], exit_code=2) from exc
-    try:
-        yield engine
-    finally:
-        engine.close()

@@ -60,18 +60,15 @@ def analyze_command(guideline: str | None, definitions_dir: Path, output_dir: Pa
     conflict proven by a generated patient on the CQL engine, and what the scenarios do not cover."""
     from generator.analyze import analyze_built, write_witnesses
     from generator.analyze.coverage import format_coverage
-    from generator.apply import ApplyError, Engine, EngineError
+    from generator.apply import running_engine
 
     built = _compile(definitions_dir, guideline)
     analyses = []
-    try:
-        with Engine() as engine:
-            for index, item in enumerate(built, 1):
-                if sys.stderr.isatty():  # progress on long work, only on a terminal
-                    click.echo(f"analysing {item.id} ({index}/{len(built)})", err=True)
-                analyses.append(analyze_built(item, engine, with_coverage=not no_coverage))
-    except EngineError as exc:
-        raise ApplyError("APPLY042", str(exc).splitlines()[0], exit_code=2) from exc
+    with running_engine() as engine:
+        for index, item in enumerate(built, 1):
+            if sys.stderr.isatty():  # progress on long work, only on a terminal
+                click.echo(f"analysing {item.id} ({index}/{len(built)})", err=True)
+            analyses.append(analyze_built(item, engine, with_coverage=not no_coverage))
     if output_dir is not None:
         for analysis in analyses:
             try:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from generator.apply import Applier, ApplyError, Artifacts, Engine, EngineError, load_artifacts, read_patient_bundle
+from generator.apply import Applier, ApplyError, Artifacts, Engine, load_artifacts, read_patient_bundle, running_engine
 from generator.apply._scenarios import ScenarioOutcome, format_explanations, format_failures, format_table, run_scenarios
 from generator.apply.explain import format_explanation
 from generator.cli._common import ProgressLine, print_diagnostics, reports_errors
@@ -28,17 +28,6 @@ def _date(value: str | None) -> str:
     except ValueError as exc:
         raise ApplyError("APPLY026", f"--date {value!r} is not a date (YYYY-MM-DD)") from exc
     return value
-
-
-def _start_engine() -> Engine:
-    engine = Engine()
-    try:
-        engine.start()
-    except EngineError as exc:
-        from generator.environment import environment_fault
-
-        raise environment_fault(exc) or ApplyError("APPLY042", str(exc).splitlines()[0], exit_code=1) from exc
-    return engine
 
 
 @click.command("apply")
@@ -79,11 +68,8 @@ def apply_command(guideline: str, patient_path: Path | None, patients_path: Path
     findings: list[Diagnostic] = []  # patient records not used, each named (APPLY051-053)
     bundle = read_patient_bundle(patient_path, findings)
     print_diagnostics(findings, show_summary=False)
-    engine = _start_engine()
-    try:
+    with running_engine() as engine:
         result = Applier(artifacts, engine).apply(bundle, when)
-    finally:
-        engine.close()
     for problem in result.data_problems:  # a value the logic could not use, named (never a patient failure)
         click.echo(f"warning[{problem.split(' ', 1)[0]}] {problem.split(' ', 1)[-1]}", err=True)
     text = dump_json_text(result.bundle)
@@ -188,8 +174,7 @@ def test_command(guideline: str | None, definitions_dir: Path, output_dir: Path,
     fresh_artifacts = _fresh_artifacts(definitions_dir) if fresh else {}
     outcomes: list[ScenarioOutcome] = []
     coverage_reports: list[str] = []
-    engine = _start_engine()
-    try:
+    with running_engine() as engine:
         for item in loaded:
             gid = item.guideline.id
             if fresh:
@@ -203,8 +188,6 @@ def test_command(guideline: str | None, definitions_dir: Path, output_dir: Path,
             outcomes.extend(run_scenarios(gid, item.guideline.scenarios, item.package_dir, applier))
             if coverage:
                 coverage_reports.append(_coverage_report(item, artifacts, engine))
-    finally:
-        engine.close()
     click.echo(format_table(outcomes))
     for outcome in outcomes:  # record values the logic could not use, per scenario (DATA001)
         for problem in outcome.data_problems:

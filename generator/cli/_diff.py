@@ -29,7 +29,7 @@ def diff_command(old: str, new: str, guideline: str | None, definitions: str, ou
                  no_behaviour: bool, fail_on: str) -> None:
     """Compare OLD and NEW (built folders, package .tgz files, guideline ids under OUTPUT, or git
     revisions of the definitions) and propose the semantic version bump."""
-    from generator.apply import ApplyError, Engine, EngineError
+    from generator.apply import running_engine
     from generator.diff import diff_versions, load_version
     from generator.diff.report import as_json, as_markdown, as_text
 
@@ -51,11 +51,8 @@ def diff_command(old: str, new: str, guideline: str | None, definitions: str, ou
     if no_behaviour:
         diff = diff_versions(before, after)
     else:
-        try:
-            with Engine() as engine:
-                diff = diff_versions(before, after, engine=engine)
-        except EngineError as exc:
-            raise ApplyError("APPLY042", str(exc).splitlines()[0], exit_code=2) from exc
+        with running_engine() as engine:
+            diff = diff_versions(before, after, engine=engine)
     if fmt == "json":
         click.echo(json.dumps(as_json(diff), indent=2, ensure_ascii=False))
     elif fmt == "markdown":

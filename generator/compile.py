@@ -57,7 +57,8 @@ LOOKAHEAD = 2
 def compile_each(definitions_dir: Path, bag: DiagnosticBag, *,
                  translator: Translator | EarlyTranslator | CachedTranslator | TranslatorPool | None = None,
                  validate: bool = True,
-                 on_synthesized: Callable[[BuiltGuideline], None] | None = None) -> Iterator[BuiltGuideline]:
+                 on_synthesized: Callable[[BuiltGuideline], None] | None = None,
+                 sources: Path | None = None) -> Iterator[BuiltGuideline]:
     """Yield each guideline under `definitions_dir` once it is built and checked; findings go to `bag`.
 
     LOAD, RESOLVE and RULES run for every guideline first (they are cheap and need no Node);
@@ -66,6 +67,8 @@ def compile_each(definitions_dir: Path, bag: DiagnosticBag, *,
     error is reported); after a CHECK error they are still synthesized and checked (so every
     guideline's findings are reported). A caller must check `bag.has_errors` after the loop
     before publishing what it received.
+    `sources`: the folder of source documents cited passages are checked against (else each
+    guideline's own `sources_dir`, or $CPG_SOURCES_DIR).
     `on_synthesized`: called with each guideline as soon as it is synthesized, before CHECK (its
     resources are final; the caller may start work on them that overlaps CHECK).
     `translator`: one the caller runs (an `EarlyTranslator` still starting is waited for when
@@ -77,7 +80,7 @@ def compile_each(definitions_dir: Path, bag: DiagnosticBag, *,
         loaded = load_definitions(definitions_dir, bag)
         resolved = [resolve(item, bag) for item in loaded]
         for rg in resolved:
-            check(rg, bag)
+            check(rg, bag, sources=sources)
         if bag.has_errors:
             return
         if isinstance(translator, EarlyTranslator):

@@ -62,7 +62,8 @@ RULES: dict[str, str] = {
 SOURCES_ENV = "CPG_SOURCES_DIR"
 
 
-def check(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
+def check(rg: ResolvedGuideline, bag: DiagnosticBag, *, sources: Path | None = None) -> None:
+    """Every author rule on one guideline; `sources`: the source documents folder (`--sources`)."""
     g = rg.guideline
     if not g.title:
         bag.error("RULE001", "the guideline has no title", location=g.location)
@@ -89,7 +90,7 @@ def check(rg: ResolvedGuideline, bag: DiagnosticBag) -> None:
             bag.error("RULE010", f"strategy '{s.id}' has no recommendations", location=s.location)
 
     _check_placement(rg, bag)
-    sources = _sources_folder(rg, bag)
+    sources = _sources_folder(rg, bag, sources)
     for rr in rg.recommendations:
         _check_recommendation(rg, rr, bag, sources)
     for feature in rg.features:
@@ -159,9 +160,10 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
 
-def _sources_folder(rg: ResolvedGuideline, bag: DiagnosticBag) -> Path | None:
-    """Where the source documents are: $CPG_SOURCES_DIR, else the guideline's sources_dir; one warning if absent."""
-    override = os.environ.get(SOURCES_ENV)
+def _sources_folder(rg: ResolvedGuideline, bag: DiagnosticBag, given: Path | None = None) -> Path | None:
+    """Where the source documents are: `given` (`--sources`), else $CPG_SOURCES_DIR, else the guideline's
+    sources_dir; one warning if absent."""
+    override = given or os.environ.get(SOURCES_ENV)
     g = rg.guideline
     if override:
         folder = Path(override)

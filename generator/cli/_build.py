@@ -39,21 +39,15 @@ if TYPE_CHECKING:
 def build(definitions_dir: Path, output_dir: Path, check: bool, no_validate: bool, no_cache: bool,
           jobs: int | None, sources_dir: Path | None, previous: str | None) -> None:
     """Compile every guideline under DEFINITIONS into OUTPUT/<guideline-id>/."""
-    if sources_dir is not None:
-        import os
-
-        from generator.rules import SOURCES_ENV
-
-        os.environ[SOURCES_ENV] = str(sources_dir.resolve())
     # Node starts now (the translator if it may be needed, the engine for the scenarios), while the
     # pipeline's modules import.
     with translator_for(no_cache, jobs) as translator, _ScenarioRunner() as scenarios:
-        _build(definitions_dir, output_dir, check, not no_validate, translator, scenarios, previous)
+        _build(definitions_dir, output_dir, check, not no_validate, translator, scenarios, previous, sources_dir)
 
 
 def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool,
            translator: TranslatorPool | CachedTranslator, scenarios: _ScenarioRunner,
-           previous: str | None = None) -> None:
+           previous: str | None = None, sources: Path | None = None) -> None:
     from generator.analyze.analysis import build_warnings
     from generator.compile import compile_each
     from generator.publish import Review
@@ -64,7 +58,7 @@ def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool,
     with StagedOutput(output_dir) as staged:
         # Each guideline is written (or compared) as soon as it is checked, then let go.
         for built in compile_each(definitions_dir, bag, translator=translator, validate=validate,
-                                  on_synthesized=scenarios.start):
+                                  on_synthesized=scenarios.start, sources=sources):
             bag.extend(build_warnings(built.resolved))  # `cpg analyze`'s engine-free part: unreachable recommendations
             outcomes = scenarios.result(built, bag)
             changes = _changes_since(previous, built, output_dir, translator, scenarios) if previous else None

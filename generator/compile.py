@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,7 @@ LOOKAHEAD = 2
 def compile_each(definitions_dir: Path, bag: DiagnosticBag, *,
                  translator: Translator | EarlyTranslator | CachedTranslator | TranslatorPool | None = None,
                  validate: bool = True,
+                 while_translating: Callable[[Sequence[ResolvedGuideline]], None] | None = None,
                  on_synthesized: Callable[[BuiltGuideline], None] | None = None,
                  sources: Path | None = None) -> Iterator[BuiltGuideline]:
     """Yield each guideline under `definitions_dir` once it is built and checked; findings go to `bag`.
@@ -69,6 +70,8 @@ def compile_each(definitions_dir: Path, bag: DiagnosticBag, *,
     before publishing what it received.
     `sources`: the folder of source documents cited passages are checked against (else each
     guideline's own `sources_dir`, or $CPG_SOURCES_DIR).
+    `while_translating`: called once with every resolved guideline, as soon as the first libraries
+    were sent to the translator (so the caller's engine-free work overlaps the translation).
     `on_synthesized`: called with each guideline as soon as it is synthesized, before CHECK (its
     resources are final; the caller may start work on them that overlaps CHECK).
     `translator`: one the caller runs (an `EarlyTranslator` still starting is waited for when
@@ -92,6 +95,8 @@ def compile_each(definitions_dir: Path, bag: DiagnosticBag, *,
         session = stack.enter_context(TranslationSession(translator, workers=workers))
         rendered = session.render(resolved)
         session.prefetch(rendered[:lookahead])
+        if while_translating is not None:
+            while_translating(resolved)
         warm_up(validate)
         cql_failed = False
         for index, rg in enumerate(resolved):

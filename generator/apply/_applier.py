@@ -17,7 +17,7 @@ from typing import Any
 
 from generator.apply._artifacts import ApplyError, Artifacts, load_artifacts
 from generator.apply._engine import Engine, EngineError, EvaluationBatch
-from generator.apply._patient import check_patient_bundle, execution_datetime, patient_of
+from generator.apply._patient import CheckedBundle, check_patient_bundle, execution_datetime, patient_of
 from generator.apply._plan import ApplyResult, CompiledPlan, compile_plan, realize
 
 __all__ = ["Applier", "apply", "running_engine", "BATCH_SIZE", "Timing"]
@@ -72,7 +72,8 @@ class Applier:
         Pipelined: Node evaluates the next batch (on a worker thread) while Python builds the
         results of this one, so the engine and Python overlap on two cores.
         """
-        checked = [check_patient_bundle(b, f"bundle #{i + 1}") for i, b in enumerate(bundles)]
+        checked = [b if isinstance(b, CheckedBundle) else check_patient_bundle(b, f"bundle #{i + 1}")
+                   for i, b in enumerate(bundles)]
         moment = execution_datetime(date)
         authored = _authored(date)
         size = max(batch_size, 1)

@@ -7,7 +7,10 @@ otherwise; a one-line message naming the file is what the user needs.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -17,20 +20,53 @@ from generator.diagnostics import Diagnostic, Severity
 from generator.validate._base import screen_types
 from generator.readers import MAX_JSON_BYTES, MAX_RESOURCE_DEPTH, InputError, json_depth, parse_json, read_bytes
 
-__all__ = ["read_patient_bundle", "parse_patient_bundle", "check_patient_bundle", "patient_of", "execution_datetime"]
+__all__ = ["CheckedBundle", "read_patient_bundle", "parse_patient_bundle", "check_patient_bundle", "patient_of",
+           "execution_datetime"]
 
 
-def read_patient_bundle(path: Path, findings: list[Diagnostic] | None = None) -> dict[str, Any]:
+class CheckedBundle(dict[str, Any]):
+    """A patient Bundle as `check_patient_bundle` returns it: apply does not check it again.
+
+    Read-only by convention: `read_patient_bundle` hands the same object to every reader of the
+    same file content."""
+
+
+#: Parsed and checked bundles by file name and content: one build reads each scenario's bundle three
+#: times (scenario run, test-case Library, site), and `cpg build` reads them ahead while Node translates.
+_READ: OrderedDict[bytes, tuple[CheckedBundle, tuple[Diagnostic, ...]]] = OrderedDict()
+_READ_MAX = 256
+_READ_LOCK = threading.Lock()
+
+
+def read_patient_bundle(path: Path, findings: list[Diagnostic] | None = None) -> CheckedBundle:
     """Read and check a patient Bundle file (a bounded regular file, strict JSON); warnings about
-    the records (see `check_patient_bundle`) are appended to `findings` when given."""
+    the records (see `check_patient_bundle`) are appended to `findings` when given. The file is read
+    every time; parsing and checking are skipped when the same name held the same bytes before."""
     try:
         data = read_bytes(path, MAX_JSON_BYTES)
     except InputError as exc:
         raise ApplyError("APPLY020", f"cannot read patient bundle {exc}") from exc
-    return parse_patient_bundle(data, str(path), findings)
+    digest = hashlib.blake2b(str(path).encode("utf-8", "surrogatepass"), digest_size=32)
+    digest.update(b"\0")
+    digest.update(data)
+    key = digest.digest()
+    with _READ_LOCK:
+        known = _READ.get(key)
+        if known is not None:
+            _READ.move_to_end(key)
+    if known is None:
+        found: list[Diagnostic] = []
+        known = parse_patient_bundle(data, str(path), found), tuple(found)
+        with _READ_LOCK:
+            _READ[key] = known
+            while len(_READ) > _READ_MAX:
+                _READ.popitem(last=False)
+    if findings is not None:
+        findings.extend(known[1])
+    return known[0]
 
 
-def parse_patient_bundle(data: str | bytes, where: str, findings: list[Diagnostic] | None = None) -> dict[str, Any]:
+def parse_patient_bundle(data: str | bytes, where: str, findings: list[Diagnostic] | None = None) -> CheckedBundle:
     """Parse and check one patient Bundle's JSON (a file's bytes, or one line of an NDJSON file)."""
     try:
         document = parse_json(data, where)
@@ -42,7 +78,7 @@ def parse_patient_bundle(data: str | bytes, where: str, findings: list[Diagnosti
 
 
 def check_patient_bundle(document: Any, where: str = "<patient>",
-                         findings: list[Diagnostic] | None = None) -> dict[str, Any]:
+                         findings: list[Diagnostic] | None = None) -> CheckedBundle:
     """The bundle when it is a Bundle holding exactly one Patient with an id, as the engine may see it:
     records of another patient left out (APPLY053), values of the wrong JSON type or with an invalid
     date or format left out (APPLY051, APPLY052). Each is a warning naming the resource, appended to
@@ -86,8 +122,8 @@ def check_patient_bundle(document: Any, where: str = "<patient>",
     if findings is not None:
         findings.extend(warnings)
     if len(kept) == len(entries) and all(a is b for a, b in zip(kept, entries)):
-        return document
-    return {**document, "entry": kept}
+        return document if isinstance(document, CheckedBundle) else CheckedBundle(document)
+    return CheckedBundle({**document, "entry": kept})
 
 
 #: Elements that say whose record a resource is.

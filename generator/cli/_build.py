@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from generator.apply._engine import Engine
     from generator.apply._scenarios import ScenarioOutcome
     from generator.compile import BuiltGuideline
+    from generator.resolve import ResolvedGuideline
 
 
 @click.command()
@@ -50,18 +53,33 @@ def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool,
            previous: str | None = None, sources: Path | None = None) -> None:
     from generator.analyze.analysis import build_warnings
     from generator.compile import compile_each
-    from generator.publish import Review
+    from generator.publish import Review, load_templates
     from generator.write import StagedOutput, stale_files
 
     bag = DiagnosticBag()
     stale: dict[str, list[str]] = {}
     with StagedOutput(output_dir) as staged:
         # Each guideline is written (or compared) as soon as it is checked, then let go.
+        # While Node translates: `cpg analyze`'s engine-free part (unreachable recommendations...),
+        # PUBLISH's templates and the first scenario bundles.
+        analysis: dict[str, list[Diagnostic]] = {}
+
+        def while_translating(resolved: Sequence[ResolvedGuideline]) -> None:
+            analysis.update((rg.guideline.id, build_warnings(rg)) for rg in resolved)
+            load_templates()
+            if resolved:  # the first guideline's: the later ones are translated ahead of their turn
+                scenarios.read_ahead(resolved[0])
+
         for built in compile_each(definitions_dir, bag, translator=translator, validate=validate,
-                                  on_synthesized=scenarios.start, sources=sources):
-            bag.extend(build_warnings(built.resolved))  # `cpg analyze`'s engine-free part: unreachable recommendations
-            outcomes = scenarios.result(built, bag)
-            changes = _changes_since(previous, built, output_dir, translator, scenarios) if previous else None
+                                  while_translating=while_translating, on_synthesized=scenarios.start, sources=sources):
+            bag.extend(analysis.pop(built.id) if built.id in analysis else build_warnings(built.resolved))
+            # Waited for when the site is rendered, last: the other files are made while the scenarios run.
+            outcomes: Callable[[], list[ScenarioOutcome]] | list[ScenarioOutcome] = functools.partial(
+                scenarios.result, built, bag)
+            changes = None
+            if previous:  # the comparison runs scenarios on the same engine: this guideline's first
+                outcomes = scenarios.result(built, bag)
+                changes = _changes_since(previous, built, output_dir, translator, scenarios)
             review = Review(outcomes, changes)
             if check:
                 stale[built.id] = stale_files(built, output_dir, review=review)
@@ -134,6 +152,19 @@ class _ScenarioRunner:
         except Exception:  # noqa: BLE001 - reported where scenarios need it (TEST021)
             return None
         return self._engine
+
+    @staticmethod
+    def read_ahead(rg: ResolvedGuideline) -> None:
+        """Parse and check `rg`'s scenario bundles now (kept by `read_patient_bundle`), so the run
+        itself only waits for the engine; a bundle that fails is reported when the run reads it."""
+        from generator.apply._artifacts import ApplyError
+        from generator.apply._patient import read_patient_bundle
+
+        for scenario in rg.scenarios:
+            try:
+                read_patient_bundle(rg.package_dir / scenario.bundle)
+            except ApplyError:
+                continue
 
     def start(self, built: BuiltGuideline) -> None:
         """Queue `built`'s scenario run on the engine's thread (it overlaps CHECK and PUBLISH)."""

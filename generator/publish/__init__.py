@@ -11,12 +11,14 @@ here imports generator.compile or generator.write at module level.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from generator.jsonfmt import dump_json
 from generator.publish.bundles import RequestMode, collection_bundle, transaction_bundle
 from generator.publish.manifest import manifest_library, packaging_order
+from generator.publish import narrative, site
 from generator.publish.narrative import HasLogic, LogicContext, add_narratives
 from generator.publish.package import implementation_guide, package_id, package_tgz
 from generator.publish._scenario_results import run_build_scenarios
@@ -54,14 +56,24 @@ def scenario_test_cases(built: Built) -> list[dict[str, Any]]:
 class Review:
     """What the reviewer's site shows beyond the build itself, computed by a caller that can.
 
-    `scenario_outcomes`: the guideline's scenarios already run on these resources (`cpg build` runs
-    them with one engine for the whole build); when None they are run here, on an engine of their
-    own, so every caller publishes the same bytes. `changes`: `cpg diff`'s JSON of a previous
-    version against this one, for the site's "Changes since" section (`cpg build --changes-since`).
+    `scenario_outcomes`: the guideline's scenarios run on these resources (`cpg build` runs them
+    with one engine for the whole build), or a callable giving them: it is called only when the site
+    is rendered, last, so every other file is made while the scenarios still run. When None they are
+    run here, on an engine of their own, so every caller publishes the same bytes. `changes`:
+    `cpg diff`'s JSON of a previous version against this one, for the site's "Changes since"
+    section (`cpg build --changes-since`).
     """
 
-    scenario_outcomes: list[ScenarioOutcome] | None = None
+    scenario_outcomes: list[ScenarioOutcome] | Callable[[], list[ScenarioOutcome]] | None = None
     changes: dict[str, Any] | None = None
+
+    def outcomes(self, built: Built) -> list[ScenarioOutcome]:
+        """The scenario outcomes the site shows (waited for, or run now)."""
+        if self.scenario_outcomes is None:
+            return run_build_scenarios(built)
+        if callable(self.scenario_outcomes):
+            return self.scenario_outcomes()
+        return self.scenario_outcomes
 
 
 def publication_files(built: Built, *, mode: RequestMode = "create", review: Review | None = None) -> dict[str, bytes]:
@@ -79,10 +91,19 @@ def publication_files(built: Built, *, mode: RequestMode = "create", review: Rev
         "bundle-collection.json": dump_json(collection_bundle(f"{g.id}-collection", ordered, g.date)),
         "package.tgz": package_tgz(rg, ordered, guide, tests),
         **{f"tests/{t['resourceType']}-{t['id']}.json": dump_json(t) for t in tests},
-        **site_files(built, ordered, run_build_scenarios(built) if review is None or review.scenario_outcomes is None
-                     else review.scenario_outcomes, changes=review.changes if review is not None else None),
+        # Last: the only part that needs the scenario outcomes (see `Review`).
+        **site_files(built, ordered, (review or Review()).outcomes(built),
+                     changes=review.changes if review is not None else None),
     }
 
 
-__all__ = ["publication_files", "Review", "published_resources", "add_narratives", "LogicContext", "HasLogic",
+def load_templates() -> None:
+    """Compile every narrative and site template now instead of at first use: `cpg build` calls
+    this while Node translates, so the first guideline's PUBLISH does not pay for it."""
+    for environment in (narrative.environment(), site.environment()):
+        for name in environment.list_templates(filter_func=lambda name: name.endswith(".j2")):
+            environment.get_template(name)
+
+
+__all__ = ["publication_files", "Review", "load_templates", "published_resources", "add_narratives", "LogicContext", "HasLogic",
            "package_id", "transaction_bundle", "collection_bundle", "manifest_library"]

@@ -81,7 +81,8 @@ def template_environment(folder: str) -> jinja2.Environment:
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
+    """The templates of this folder, compiled once per process (see `generator.publish.load_templates`)."""
     return template_environment("narrative")
 
 
@@ -270,7 +271,7 @@ def _template_name(resource: dict[str, Any]) -> str:
 
 
 def render_narrative(resource: dict[str, Any], ctx: _Context) -> str:
-    body = _environment().get_template(_template_name(resource)).render(_view(resource, ctx))
+    body = environment().get_template(_template_name(resource)).render(_view(resource, ctx))
     return f'<div xmlns="{XHTML_NS}">{body.strip()}</div>'
 
 

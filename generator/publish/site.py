@@ -37,7 +37,8 @@ _STYLE = Path(__file__).parent / "templates" / "site" / "style.css"
 
 
 @functools.cache
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
+    """The templates of this folder, compiled once per process (see `generator.publish.load_templates`)."""
     env = template_environment("site")
     env.filters["slug"] = slug
     return env
@@ -274,5 +275,5 @@ def site_files(built: HasLogic, resources: list[dict[str, Any]], outcomes: list[
         "value_sets": [value_set_view(r, notes) for r in resources if r["resourceType"] == "ValueSet"],
         "resources": [(r["resourceType"], r["id"], r.get("title") or r.get("name") or r["id"]) for r in resources],
     }
-    html = _environment().get_template("index.html.j2").render(context)
+    html = environment().get_template("index.html.j2").render(context)
     return {"site/index.html": html.encode("utf-8"), "site/style.css": _STYLE.read_bytes()}

@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,25 +27,20 @@ def artifact_files(built: BuiltGuideline, *, review: Review | None = None) -> di
     """Relative path -> bytes for everything under output/<guideline-id>/.
 
     `review`: what the site shows beyond the build, computed by the caller (see `publication_files`)."""
-    files: dict[str, bytes] = {}
+    return dict(sorted(iter_artifact_files(built, review=review)))
+
+
+def iter_artifact_files(built: BuiltGuideline, *, review: Review | None = None) -> Iterator[tuple[str, bytes]]:
+    """`artifact_files` as they are made (a path may come twice: the last one counts), the site last."""
     for resource in built.resources:
-        files[f"resources/{resource['resourceType']}-{resource['id']}.json"] = dump_json(resource)
+        yield f"resources/{resource['resourceType']}-{resource['id']}.json", dump_json(resource)
     for name, translation in built.logic.translations.items():
-        files[f"elm/{name}.json"] = translation.elm_json.encode("utf-8")
-    files[f"cql/{built.logic.library.name}.cql"] = built.logic.library.text.encode("utf-8")
-    files["cql/FHIRHelpers.cql"] = built.logic.fhirhelpers.encode("utf-8")
-    for extra in _publishers():
-        files.update(extra(built, review=review))
-    return dict(sorted(files.items()))
+        yield f"elm/{name}.json", translation.elm_json.encode("utf-8")
+    yield f"cql/{built.logic.library.name}.cql", built.logic.library.text.encode("utf-8")
+    yield "cql/FHIRHelpers.cql", built.logic.fhirhelpers.encode("utf-8")
+    from generator.publish import iter_publication_files  # PUBLISH: bundles, the NPM package, the site
 
-
-def _publishers():  # type: ignore[no-untyped-def]
-    """PUBLISH exporters that add bundles, the NPM package and the site (when present)."""
-    try:
-        from generator.publish import publication_files
-    except ImportError:
-        return []
-    return [publication_files]
+    yield from iter_publication_files(built, review=review)
 
 
 def _read_tree(folder: Path) -> dict[str, bytes]:
@@ -96,9 +92,13 @@ class StagedOutput:
         self._remove_leftovers(built.id)
         tmp = Path(tempfile.mkdtemp(prefix=f".{built.id}.", dir=self.output_dir))
         self._staged.append((tmp, self.output_dir / built.id))
-        for rel, data in artifact_files(built, review=review).items():
+        folders: set[Path] = set()
+        # Written as they are made: the site comes last, so the rest is stored while scenarios run.
+        for rel, data in iter_artifact_files(built, review=review):
             target = tmp / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.parent not in folders:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                folders.add(target.parent)
             target.write_bytes(data)
 
     def _remove_leftovers(self, guideline_id: str) -> None:

@@ -17,7 +17,7 @@ from generator.apply._patient import read_patient_bundle
 from generator.apply.explain import Explanation, format_explanation
 from generator.model.guideline import Scenario
 
-__all__ = ["ScenarioOutcome", "run_scenarios", "format_table", "format_failures", "format_explanations"]
+__all__ = ["ScenarioOutcome", "ScenarioRun", "run_scenarios", "format_table", "format_failures", "format_explanations"]
 
 
 @dataclass
@@ -49,44 +49,58 @@ class ScenarioOutcome:
 
 def run_scenarios(guideline_id: str, scenarios: Sequence[Scenario], package_dir: Path,
                   applier: Applier) -> list[ScenarioOutcome]:
-    """Apply each scenario's bundle (relative to the package) at its date; one outcome each.
+    """Apply each scenario's bundle (relative to the package) at its date; one outcome each."""
+    return ScenarioRun(guideline_id, scenarios, package_dir, applier).run()
 
-    Scenarios of one date go to the engine together (one round trip, `apply_many`); if that batch
-    fails, each is applied alone so the error lands on the scenario that caused it."""
-    known = {rec.id for rec in applier.plan.recommendations()}
-    outcomes: list[ScenarioOutcome] = []
-    by_date: dict[str, list[tuple[ScenarioOutcome, dict[str, Any]]]] = {}
-    for scenario in scenarios:
-        outcome = ScenarioOutcome(guideline_id, scenario)
-        outcomes.append(outcome)
-        unknown = sorted({*scenario.present, *scenario.absent} - known)
-        if unknown:
-            outcome.error = "names unknown recommendation(s): " + ", ".join(unknown)
-            continue
-        try:
-            bundle = read_patient_bundle(package_dir / scenario.bundle)
-        except ApplyError as exc:
-            outcome.error = "; ".join(d.message for d in exc.diagnostics)
-            continue
-        by_date.setdefault(scenario.date, []).append((outcome, bundle))
-    for date, group in by_date.items():
-        try:
-            results = applier.apply_many([bundle for _, bundle in group], date)
-        except ApplyError:
-            results = None
-        for index, (outcome, bundle) in enumerate(group):
+
+class ScenarioRun:
+    """A guideline's scenarios, read and checked (`__init__`, Python only), then applied (`run`).
+
+    Two steps so a caller can give the first the interpreter to itself and overlap only the
+    second, the engine's evaluation, with other work (`cpg build`). Scenarios of one date go to
+    the engine together (one round trip, `apply_many`); if that batch fails, each is applied alone
+    so the error lands on the scenario that caused it."""
+
+    def __init__(self, guideline_id: str, scenarios: Sequence[Scenario], package_dir: Path, applier: Applier) -> None:
+        self.applier = applier
+        known = {rec.id for rec in applier.plan.recommendations()}
+        self.outcomes: list[ScenarioOutcome] = []
+        self._by_date: dict[str, list[tuple[ScenarioOutcome, dict[str, Any]]]] = {}
+        for scenario in scenarios:
+            outcome = ScenarioOutcome(guideline_id, scenario)
+            self.outcomes.append(outcome)
+            unknown = sorted({*scenario.present, *scenario.absent} - known)
+            if unknown:
+                outcome.error = "names unknown recommendation(s): " + ", ".join(unknown)
+                continue
             try:
-                result = results[index] if results is not None else applier.apply(bundle, date)
+                bundle = read_patient_bundle(package_dir / scenario.bundle)
             except ApplyError as exc:
                 outcome.error = "; ".join(d.message for d in exc.diagnostics)
                 continue
-            scenario = outcome.scenario
-            outcome.applicable = result.applicable
-            outcome.data_problems = result.data_problems
-            outcome.explanation = result.explanation
-            outcome.missing = [r for r in scenario.present if r not in result.applicable]
-            outcome.unexpected = [r for r in scenario.absent if r in result.applicable]
-    return outcomes
+            self._by_date.setdefault(scenario.date, []).append((outcome, bundle))
+
+    def run(self) -> list[ScenarioOutcome]:
+        """Apply every readable scenario; returns every outcome, in scenario order."""
+        for date, group in self._by_date.items():
+            try:
+                results = self.applier.apply_many([bundle for _, bundle in group], date)
+            except ApplyError:
+                results = None
+            for index, (outcome, bundle) in enumerate(group):
+                try:
+                    result = results[index] if results is not None else self.applier.apply(bundle, date)
+                except ApplyError as exc:
+                    outcome.error = "; ".join(d.message for d in exc.diagnostics)
+                    continue
+                scenario = outcome.scenario
+                outcome.applicable = result.applicable
+                outcome.data_problems = result.data_problems
+                outcome.explanation = result.explanation
+                outcome.missing = [r for r in scenario.present if r not in result.applicable]
+                outcome.unexpected = [r for r in scenario.absent if r in result.applicable]
+        self._by_date = {}
+        return self.outcomes
 
 
 def format_table(outcomes: Sequence[ScenarioOutcome]) -> str:

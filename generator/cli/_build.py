@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,7 @@ from generator.diagnostics import Diagnostic, DiagnosticBag, GeneratorError, sum
 
 if TYPE_CHECKING:
     from generator.apply._engine import Engine
-    from generator.apply._scenarios import ScenarioOutcome
+    from generator.apply._scenarios import ScenarioOutcome, ScenarioRun
     from generator.compile import BuiltGuideline
     from generator.resolve import ResolvedGuideline
 
@@ -156,7 +156,10 @@ class _ScenarioRunner:
     @staticmethod
     def read_ahead(rg: ResolvedGuideline) -> None:
         """Parse and check `rg`'s scenario bundles now (kept by `read_patient_bundle`), so the run
-        itself only waits for the engine; a bundle that fails is reported when the run reads it."""
+        itself only waits for the engine; a bundle that fails is reported when the run reads it.
+        The modules the run and the test-case Libraries use are imported here too."""
+        import generator.apply._scenarios  # noqa: F401
+        import generator.apply.testcases  # noqa: F401
         from generator.apply._artifacts import ApplyError
         from generator.apply._patient import read_patient_bundle
 
@@ -167,16 +170,21 @@ class _ScenarioRunner:
                 continue
 
     def start(self, built: BuiltGuideline) -> None:
-        """Queue `built`'s scenario run on the engine's thread (it overlaps CHECK and PUBLISH)."""
-        if built.resolved.scenarios:
-            self._runs[built.id] = self._pool.submit(self._run, built)
+        """Queue `built`'s scenario run on the engine's thread and return once it evaluates.
 
-    def _run(self, built: BuiltGuideline) -> list[ScenarioOutcome]:
-        from generator.publish._scenario_results import run_build_scenarios
+        Waiting for its preparation (reading, loading the logic into the engine) gives that Python
+        work the interpreter to itself; CHECK and PUBLISH then overlap the engine's evaluation."""
+        if built.resolved.scenarios:
+            prepared = self._pool.submit(self._prepare, built)
+            self._runs[built.id] = self._pool.submit(lambda: prepared.result().run())
+            wait([prepared])
+
+    def _prepare(self, built: BuiltGuideline) -> ScenarioRun:
+        from generator.publish._scenario_results import prepare_build_scenarios
 
         # Node missing, too old, killed...: an EngineError the CLI reports as its ENV fault (exit 2).
         self._started.result()
-        return run_build_scenarios(built, self._engine)
+        return prepare_build_scenarios(built, self._engine)
 
     def result(self, built: BuiltGuideline, bag: DiagnosticBag) -> list[ScenarioOutcome]:
         """`built`'s outcomes (run now if `start` was not called), failing scenarios added to `bag`."""
@@ -184,7 +192,10 @@ class _ScenarioRunner:
 
         if not built.resolved.scenarios:
             return []
-        run = self._runs.pop(built.id, None) or self._pool.submit(self._run, built)
+        run = self._runs.pop(built.id, None)
+        if run is None:
+            self.start(built)
+            run = self._runs.pop(built.id)
         try:
             outcomes = run.result()
         except ScenarioRunError as exc:

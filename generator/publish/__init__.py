@@ -11,7 +11,7 @@ here imports generator.compile or generator.write at module level.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -78,23 +78,27 @@ class Review:
 
 def publication_files(built: Built, *, mode: RequestMode = "create", review: Review | None = None) -> dict[str, bytes]:
     """Relative path -> bytes of everything PUBLISH adds under output/<guideline-id>/ (see `Review`)."""
+    return dict(iter_publication_files(built, mode=mode, review=review))
 
+
+def iter_publication_files(built: Built, *, mode: RequestMode = "create",
+                           review: Review | None = None) -> Iterator[tuple[str, bytes]]:
+    """`publication_files` as they are made, the site last: it is the only part that needs the
+    scenario outcomes, so a writer can store the rest while the scenarios still run."""
     rg = built.resolved
     g = rg.guideline
     ordered = published_resources(built)
     manifest = ordered[0]
     guide = add_narratives([implementation_guide(rg, ordered)], built)[0]
     tests = scenario_test_cases(built)
-    return {
-        f"resources/{manifest['resourceType']}-{manifest['id']}.json": dump_json(manifest),
-        "bundle-transaction.json": dump_json(transaction_bundle(f"{g.id}-transaction", ordered, g.date, mode)),
-        "bundle-collection.json": dump_json(collection_bundle(f"{g.id}-collection", ordered, g.date)),
-        "package.tgz": package_tgz(rg, ordered, guide, tests),
-        **{f"tests/{t['resourceType']}-{t['id']}.json": dump_json(t) for t in tests},
-        # Last: the only part that needs the scenario outcomes (see `Review`).
-        **site_files(built, ordered, (review or Review()).outcomes(built),
-                     changes=review.changes if review is not None else None),
-    }
+    yield f"resources/{manifest['resourceType']}-{manifest['id']}.json", dump_json(manifest)
+    yield "bundle-transaction.json", dump_json(transaction_bundle(f"{g.id}-transaction", ordered, g.date, mode))
+    yield "bundle-collection.json", dump_json(collection_bundle(f"{g.id}-collection", ordered, g.date))
+    yield "package.tgz", package_tgz(rg, ordered, guide, tests)
+    for test in tests:
+        yield f"tests/{test['resourceType']}-{test['id']}.json", dump_json(test)
+    yield from site_files(built, ordered, (review or Review()).outcomes(built),
+                          changes=review.changes if review is not None else None).items()
 
 
 def load_templates() -> None:
@@ -105,5 +109,5 @@ def load_templates() -> None:
             environment.get_template(name)
 
 
-__all__ = ["publication_files", "Review", "load_templates", "published_resources", "add_narratives", "LogicContext", "HasLogic",
+__all__ = ["publication_files", "iter_publication_files", "Review", "load_templates", "published_resources", "add_narratives", "LogicContext", "HasLogic",
            "package_id", "transaction_bundle", "collection_bundle", "manifest_library"]

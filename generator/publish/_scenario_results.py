@@ -17,27 +17,32 @@ from generator.diagnostics import Diagnostic, Severity
 
 if TYPE_CHECKING:
     from generator.apply._engine import Engine
-    from generator.apply._scenarios import ScenarioOutcome
+    from generator.apply._scenarios import ScenarioOutcome, ScenarioRun
     from generator.publish import Built
 
 
 def run_build_scenarios(built: Built, engine: Engine | None = None) -> list[ScenarioOutcome]:
     """Every scenario of `built`, applied to its freshly built resources (in scenario order)."""
+    if not built.resolved.scenarios:
+        return []
+    with _running(engine) as running:
+        return prepare_build_scenarios(built, running).run()
+
+
+def prepare_build_scenarios(built: Built, engine: Engine) -> ScenarioRun:
+    """`built`'s scenarios read and its logic loaded in `engine`, ready to `run` (see `ScenarioRun`)."""
     from generator.apply._applier import Applier
     from generator.apply._artifacts import ApplyError
-    from generator.apply._scenarios import run_scenarios
+    from generator.apply._scenarios import ScenarioRun
     from generator.apply.testcases import built_artifacts
 
     rg = built.resolved
-    if not rg.scenarios:
-        return []
     artifacts = built_artifacts(built)  # type: ignore[arg-type]
-    with _running(engine) as running:
-        try:
-            applier = Applier(artifacts, running)
-        except ApplyError as exc:
-            raise ScenarioRunError(rg.guideline.id, "; ".join(d.message for d in exc.diagnostics)) from exc
-        return run_scenarios(rg.guideline.id, rg.scenarios, rg.package_dir, applier)
+    try:
+        applier = Applier(artifacts, engine)
+    except ApplyError as exc:
+        raise ScenarioRunError(rg.guideline.id, "; ".join(d.message for d in exc.diagnostics)) from exc
+    return ScenarioRun(rg.guideline.id, rg.scenarios, rg.package_dir, applier)
 
 
 class ScenarioRunError(RuntimeError):

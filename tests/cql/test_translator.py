@@ -118,6 +118,9 @@ def test_libraries_include_each_other_by_name_and_version(translator: Translator
     }
     results = translator.translate(libraries)
     assert results["Main"].ok and results["Shared"].ok
+    assert list(results) == ["Main", "Shared"]  # the order asked for (Shared is translated first, then reused)
+    # Main's ELM does not depend on whether Shared was compiled as a target or as Main's include.
+    assert translator.translate(libraries, ["Main"])["Main"].elm_json == results["Main"].elm_json
     wrong_version = {**libraries, "Main": libraries["Main"].replace("version '2'", "version '3'")}
     assert not translator.translate(wrong_version, ["Main"])["Main"].ok
 

@@ -219,6 +219,34 @@ function sessionLibraries(request, optionsKey) {
   return session.sources;
 }
 
+// The names a library includes (`include X version '1' called Y` -> X), for ordering targets.
+const INCLUDES = /^\s*include\s+("[^"]+"|[A-Za-z_][A-Za-z0-9_.]*)/gm;
+
+/**
+ * `targets` with every target another target includes before it (otherwise in the order given).
+ * Why: a target's compiled library is reused by the targets translated after it that include it;
+ * translated the other way round, an included library (FHIRHelpers above all) is compiled twice,
+ * once as an include and once as a target (~0.2 s of a cold VCF build). The ELM is the same.
+ */
+function includedFirst(targets, libraries, declared) {
+  const byName = new Map(targets.map((key) => [declared.get(key)?.name ?? key, key]));
+  const done = new Set();
+  const order = [];
+  const visit = (key, path) => {
+    if (done.has(key) || path.has(key)) return; // a cycle is the translator's to report
+    path.add(key);
+    for (const match of String(libraries[key] ?? "").matchAll(INCLUDES)) {
+      const included = byName.get(match[1].replace(/"/g, ""));
+      if (included !== undefined) visit(included, path);
+    }
+    path.delete(key);
+    done.add(key);
+    order.push(key);
+  };
+  for (const key of targets) visit(key, new Set());
+  return order;
+}
+
 function translate(request) {
   const inSession = typeof request.session === "string";
   const requestTargets = Array.isArray(request.targets) ? request.targets : Object.keys(request.libraries || {});
@@ -253,7 +281,7 @@ function translate(request) {
 
   const results = {};
   const targets = Array.isArray(request.targets) ? request.targets : Object.keys(libraries);
-  for (const key of targets) {
+  for (const key of includedFirst(targets, libraries, declared)) {
     const text = libraries[key];
     if (typeof text !== "string") throw new Error(`target ${JSON.stringify(key)} is not among the request's libraries`);
     let elm = null;
@@ -269,8 +297,9 @@ function translate(request) {
         }
       }
       elm = JSON.parse(translator.toJson());
-      // In a session a target compiled cleanly serves later targets that include it.
-      if (inSession && !messages.some((m) => m.severity === "error")) {
+      // A target compiled cleanly serves the later targets that include it (translated after it,
+      // see includedFirst), in this request and, in a session, in the session's later requests.
+      if (!messages.some((m) => m.severity === "error")) {
         const identifier = translator.toELM()?.identifier;
         if (identifier) compiled.set(identifier, translator.translatedLibrary);
       }
@@ -283,6 +312,7 @@ function translate(request) {
     }
     results[key] = { elm, messages };
   }
+  const ordered = Object.fromEntries(targets.map((key) => [key, results[key]])); // the order asked for
 
   // Only error-free compilations land in compiledLibraries (the translator's own rule).
   if (inSession) {
@@ -295,7 +325,7 @@ function translate(request) {
     if (text === undefined || INCLUDE.test(text)) continue;
     compiledCache.set(cacheKey(optionsKey, identifier.id, identifier.version), { text, identifier, compiled: library });
   }
-  return { results, heapShare: heapShareInUse(Number(request.collectAbove ?? 0.6)) };
+  return { results: ordered, heapShare: heapShareInUse(Number(request.collectAbove ?? 0.6)) };
 }
 
 // The translator retains a little of every library it compiles (somewhere inside the Kotlin/JS

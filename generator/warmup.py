@@ -60,9 +60,10 @@ def warm_up(validate: bool) -> None:
             except Exception:  # noqa: BLE001 - a sample the model rejects still warmed it
                 pass
         if validate:
-            from generator.validate import ValidationOptions
+            from generator.validate import ValidationOptions, load_rules
             from generator.validate import validate as run_validator
 
             run_validator(SAMPLE, options=ValidationOptions(cql=False))
+            load_rules()
     except Exception:  # noqa: BLE001 - only an optimisation
         return

@@ -34,6 +34,9 @@ def info(fmt: str) -> None:
 @cache_command.command("clear")
 @reports_errors
 def clear() -> None:
-    """Remove every cached translation."""
+    """Remove every cached translation (and the compiled templates kept beside them)."""
+    from generator.templating import clear_cache
+
     cache = TranslationCache()
-    click.echo(f"removed {cache.clear()} translation(s) from {cache.directory}")
+    click.echo(f"removed {cache.clear()} translation(s) from {cache.directory} "
+               f"and {clear_cache()} compiled template(s)")

@@ -37,6 +37,7 @@ from generator.cql.translator import (
     find_node_modules,
 )
 from generator.jsonfmt import load_json
+from generator.user_cache import cache_dir
 
 __all__ = ["CachedTranslator", "TranslationCache", "cache_dir", "DEFAULT_MAX_BYTES"]
 
@@ -44,15 +45,6 @@ __all__ = ["CachedTranslator", "TranslationCache", "cache_dir", "DEFAULT_MAX_BYT
 DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 _FORMAT = 1
 _PACKAGES = ("@cqframework/cql", "cql-exec-fhir", "@lhncbc/ucum-lhc")
-
-
-def cache_dir(env: Mapping[str, str] | None = None) -> Path:
-    """Where translations are kept: $CPG_CACHE_DIR, else $XDG_CACHE_HOME/cpg, else ~/.cache/cpg."""
-    env = os.environ if env is None else env
-    if env.get("CPG_CACHE_DIR"):
-        return Path(env["CPG_CACHE_DIR"])
-    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
-    return base / "cpg"
 
 
 @cache
@@ -206,6 +198,10 @@ class CachedTranslator:
     def started(self) -> bool:
         """Whether a Node translator was started (a fully cached build starts none)."""
         return self._pool.started > 0
+
+    def wait_started(self, timeout: float | None = None) -> None:
+        """As `TranslatorPool.wait_started` (at once when the cache spared starting one)."""
+        self._pool.wait_started(timeout)
 
     def get(self) -> "CachedTranslator":
         """Itself: lets it stand where an `EarlyTranslator` is awaited."""

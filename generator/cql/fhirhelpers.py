@@ -31,6 +31,7 @@ import jinja2
 
 from generator.canonicals import FHIR_MODEL, UCUM
 from generator.cql.translator import find_node_modules
+from generator import templating
 
 __all__ = ["FHIRHELPERS_NAME", "FHIRHELPERS_VERSION", "Conversion", "conversions", "fhirhelpers_cql", "model_info_path"]
 
@@ -113,23 +114,26 @@ def conversions(model_info: Path | None = None) -> list[Conversion]:
 @functools.lru_cache(maxsize=4)
 def fhirhelpers_cql(model_info: Path | None = None) -> str:
     """The FHIRHelpers 4.0.1 CQL text (deterministic for a given model info)."""
-    path = model_info or model_info_path()
-    root = ET.parse(path).getroot()
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        autoescape=False,
-    )
-    return env.get_template("FHIRHelpers.cql.j2").render(
-        version=FHIRHELPERS_VERSION,
-        fhir_version=root.get("version", FHIR_VERSION),
+    return _render(model_info or model_info_path(), FHIRHELPERS_VERSION, FHIR_VERSION)
+
+
+def _render(model_info: Path, version: str, fhir_version: str) -> str:
+    """FHIRHelpers `version`, its conversions read from `model_info`."""
+    root = ET.parse(model_info).getroot()
+    return _environment().get_template("FHIRHelpers.cql.j2").render(
+        version=version,
+        fhir_version=root.get("version", fhir_version),
         model_name=root.get("name", "FHIR"),
         model_url=root.get("url", FHIR_MODEL),
-        model_info_name=path.name,
+        model_info_name=model_info.name,
         ucum=UCUM,
-        primitives=conversions(path),
+        primitives=conversions(model_info),
     )
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    return templating.environment(_TEMPLATES, undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
 
 
 #: FHIR versions whose model info cql-exec-fhir ships and the translator loads (node/translator.mjs).
@@ -144,11 +148,4 @@ def fhirhelpers_cql_for(fhir_version: str) -> str:
         return fhirhelpers_cql()
     if fhir_version not in SUPPORTED_FHIR_VERSIONS:
         raise ValueError(f"no FHIR {fhir_version} model info (supported: {', '.join(SUPPORTED_FHIR_VERSIONS)})")
-    path = model_info_path().with_name(f"fhir-modelinfo-{fhir_version}.xml")
-    root = ET.parse(path).getroot()
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(_TEMPLATES)), undefined=jinja2.StrictUndefined,
-                             keep_trailing_newline=True, autoescape=False)
-    return env.get_template("FHIRHelpers.cql.j2").render(
-        version=fhir_version, fhir_version=root.get("version", fhir_version), model_name=root.get("name", "FHIR"),
-        model_url=root.get("url", FHIR_MODEL), model_info_name=path.name, ucum=UCUM, primitives=conversions(path),
-    )
+    return _render(model_info_path().with_name(f"fhir-modelinfo-{fhir_version}.xml"), fhir_version, fhir_version)

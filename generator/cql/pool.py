@@ -71,6 +71,12 @@ class TranslatorPool:
         """How often the pinned process was replaced (0 while none runs)."""
         return self._all[0].translator.restarts if self._all else 0
 
+    def wait_started(self, timeout: float | None = None) -> None:
+        """Return once the processes started so far answered, or after `timeout` seconds (at once
+        when none was started)."""
+        for translator in list(self._all):
+            translator.wait_started(timeout)
+
     def get(self) -> "TranslatorPool":
         """Itself: lets the pool stand where an `EarlyTranslator` is awaited."""
         return self

@@ -49,6 +49,7 @@ from generator.model.logic import (
 )
 from generator.model.terminology import KNOWN_SYSTEM_NAMES, Code, Quantity, ValueSet, unit_spellings
 from generator.resolve import ResolvedGuideline
+from generator import templating
 
 
 #: Status codes the Condition filter compares against (name, system, code, display).
@@ -73,8 +74,8 @@ def cql_string(text: str) -> str:
 
 
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+    env = templating.environment(
+        Path(__file__).parent / "templates",
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         autoescape=False,  # CQL, not HTML: quoting is done by the filters below

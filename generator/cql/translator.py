@@ -360,6 +360,10 @@ class EarlyTranslator:
         except BaseException as exc:  # noqa: BLE001 - re-raised by `get`
             self._error = exc
 
+    def wait_started(self, timeout: float | None = None) -> None:
+        """Return once the process answered (or failed to start), or after `timeout` seconds."""
+        self._thread.join(timeout)
+
     def get(self) -> Translator:
         """The started translator (raises what starting it raised)."""
         self._thread.join()

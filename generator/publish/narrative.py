@@ -28,6 +28,7 @@ from generator.canonicals import CQF_QUALITY_OF_EVIDENCE as QUALITY
 from generator.canonicals import CQF_STRENGTH_OF_RECOMMENDATION as STRENGTH
 from generator.canonicals import PLAN_DEFINITION_TYPE as PLAN_TYPE
 from generator.publish._cql import LogicIndex, index_logic
+from generator import templating
 
 if TYPE_CHECKING:
     from generator.cql.phase import CompiledLogic
@@ -66,8 +67,8 @@ def clean_text(value: Any) -> Any:
 
 def template_environment(folder: str) -> jinja2.Environment:
     """An autoescaping environment over templates/<folder> (shared by narratives and the site)."""
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates" / folder)),
+    env = templating.environment(
+        Path(__file__).parent / "templates" / folder,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

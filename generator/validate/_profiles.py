@@ -225,3 +225,10 @@ def check(artifacts: list[Artifact]) -> list[Diagnostic]:
 
 def iter_specs() -> Iterator[ProfileSpec]:
     yield from _specs().values()
+
+
+def compile_invariants() -> None:
+    """Compile every profile invariant's FHIRPath now (kept by `_compiled`, per process)."""
+    for spec in _specs().values():
+        for invariant in spec.invariants:
+            _compiled(invariant.expression)

@@ -120,6 +120,7 @@ def test_cache_command_reports_and_clears(tmp_path: Path, monkeypatch: pytest.Mo
     assert info.exit_code == 0 and '"entries": 1' in info.output
     cleared = runner.invoke(main, ["cache", "clear"])
     assert cleared.exit_code == 0 and "removed 1 translation(s)" in cleared.output
+    assert "compiled template(s)" in cleared.output
     assert TranslationCache(tmp_path).stats().entries == 0
     assert os.environ["CPG_CACHE_DIR"] == str(tmp_path)
 

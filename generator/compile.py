@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ from generator.load import load_definitions
 from generator.resolve import ResolvedGuideline, resolve
 from generator.rules import check
 from generator.synth import synthesize
-from generator.warmup import warm_up
+from generator.warmup import IdleWork, warm_up
 
 
 @dataclass
@@ -71,7 +72,8 @@ def compile_each(definitions_dir: Path, bag: DiagnosticBag, *,
     `sources`: the folder of source documents cited passages are checked against (else each
     guideline's own `sources_dir`, or $CPG_SOURCES_DIR).
     `while_translating`: called once with every resolved guideline, as soon as the first libraries
-    were sent to the translator (so the caller's engine-free work overlaps the translation).
+    were sent to the translator, on a thread of lowered priority (`IdleWork`) that is joined before
+    the first guideline is synthesized (so the caller's engine-free work overlaps the translation).
     `on_synthesized`: called with each guideline as soon as it is synthesized, before CHECK (its
     resources are final; the caller may start work on them that overlaps CHECK).
     `translator`: one the caller runs (an `EarlyTranslator` still starting is waited for when
@@ -95,14 +97,18 @@ def compile_each(definitions_dir: Path, bag: DiagnosticBag, *,
         session = stack.enter_context(TranslationSession(translator, workers=workers))
         rendered = session.render(resolved)
         session.prefetch(rendered[:lookahead])
-        if while_translating is not None:
-            while_translating(resolved)
-        warm_up(validate)
+        # While Node translates: the caller's engine-free work and the one-time loads (see IdleWork).
+        idle: IdleWork | None = stack.enter_context(IdleWork(
+            *([functools.partial(while_translating, resolved)] if while_translating is not None else []),
+            functools.partial(warm_up, validate)))
         cql_failed = False
         for index, rg in enumerate(resolved):
             session.prefetch(rendered[index + 1:index + 1 + lookahead])
             errors = bag.error_count
             logic = compile_logic(rg, session, bag, rendered[index])  # type: ignore[arg-type]
+            if idle is not None:
+                idle.join()
+                idle = None
             cql_failed = cql_failed or logic is None or bag.error_count > errors
             if not cql_failed:
                 assert logic is not None

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from generator.cli._common import print_diagnostics, reports_errors, translator_for
+from generator.cli._common import close_together, print_diagnostics, reports_errors, translator_for
 from generator.cql.cache import CachedTranslator
 from generator.cql.pool import TranslatorPool
 from generator.diagnostics import Diagnostic, DiagnosticBag, GeneratorError, summary
@@ -44,8 +44,13 @@ def build(definitions_dir: Path, output_dir: Path, check: bool, no_validate: boo
     """Compile every guideline under DEFINITIONS into OUTPUT/<guideline-id>/."""
     # Node starts now (the translator if it may be needed, the engine for the scenarios), while the
     # pipeline's modules import.
-    with translator_for(no_cache, jobs) as translator, _ScenarioRunner(after=translator) as scenarios:
+    translator = translator_for(no_cache, jobs)
+    scenarios: _ScenarioRunner | None = None
+    try:
+        scenarios = _ScenarioRunner(after=translator)
         _build(definitions_dir, output_dir, check, not no_validate, translator, scenarios, previous, sources_dir)
+    finally:  # both Node processes exit at once
+        close_together(*(running for running in (scenarios, translator) if running is not None))
 
 
 def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool,
@@ -146,6 +151,9 @@ class _ScenarioRunner:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
         self._pool.shutdown(wait=True)
         self._engine.close()
 
@@ -170,11 +178,13 @@ class _ScenarioRunner:
         """Parse and check `rg`'s scenario bundles now (kept by `read_patient_bundle`), so the run
         itself only waits for the engine; a bundle that fails is reported when the run reads it.
         The modules the run and the test-case Libraries use are imported here too."""
-        import generator.apply._scenarios  # noqa: F401
-        import generator.apply.testcases  # noqa: F401
+        import importlib
+
         from generator.apply._artifacts import ApplyError
         from generator.apply._patient import read_patient_bundle
 
+        for module in ("generator.apply._scenarios", "generator.apply.testcases"):
+            importlib.import_module(module)
         for scenario in rg.scenarios:
             try:
                 read_patient_bundle(rg.package_dir / scenario.bundle)

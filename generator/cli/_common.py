@@ -121,7 +121,7 @@ def exit_for(diagnostics: list[Diagnostic]) -> int:
     return 1 if any(d.severity is Severity.ERROR for d in diagnostics) else 0
 
 
-__all__ = ["main", "print_diagnostics", "reports_errors", "exit_for"]
+__all__ = ["main", "print_diagnostics", "reports_errors", "exit_for", "close_together"]
 
 
 def translator_for(no_cache: bool, jobs: int | None = None) -> "TranslatorPool | CachedTranslator":
@@ -135,6 +135,17 @@ def translator_for(no_cache: bool, jobs: int | None = None) -> "TranslatorPool |
     if no_cache or os.environ.get("CPG_NO_CACHE") == "1":
         return TranslatorPool(jobs)
     return CachedTranslator(jobs=jobs)
+
+
+def close_together(*resources: Any) -> None:
+    """`close()` each of `resources` at once: each Node process takes ~15 ms to exit, on the path
+    of every command's end. Every one is closed; the first error is raised after."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=max(1, len(resources)), thread_name_prefix="cpg-close") as pool:
+        closing = [pool.submit(resource.close) for resource in resources]
+    for done in closing:
+        done.result()
 
 
 class ProgressLine:

@@ -12,6 +12,7 @@ here imports generator.compile or generator.write at module level.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -20,7 +21,7 @@ from generator.publish.bundles import RequestMode, collection_bundle, transactio
 from generator.publish.manifest import manifest_library, packaging_order
 from generator.publish import narrative, site
 from generator.publish.narrative import HasLogic, LogicContext, add_narratives
-from generator.publish.package import implementation_guide, package_id, package_tgz
+from generator.publish.package import gzipped, implementation_guide, package_id, package_tar
 from generator.publish._scenario_results import run_build_scenarios
 from generator.publish.site import site_files
 
@@ -91,14 +92,18 @@ def iter_publication_files(built: Built, *, mode: RequestMode = "create",
     manifest = ordered[0]
     guide = add_narratives([implementation_guide(rg, ordered)], built)[0]
     tests = scenario_test_cases(built)
-    yield f"resources/{manifest['resourceType']}-{manifest['id']}.json", dump_json(manifest)
-    yield "bundle-transaction.json", dump_json(transaction_bundle(f"{g.id}-transaction", ordered, g.date, mode))
-    yield "bundle-collection.json", dump_json(collection_bundle(f"{g.id}-collection", ordered, g.date))
-    yield "package.tgz", package_tgz(rg, ordered, guide, tests)
-    for test in tests:
-        yield f"tests/{test['resourceType']}-{test['id']}.json", dump_json(test)
-    yield from site_files(built, ordered, (review or Review()).outcomes(built),
-                          changes=review.changes if review is not None else None).items()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cpg-gzip") as compressing:
+        # Compressed on a thread (zlib releases the interpreter) while the rest is made and the
+        # scenarios finish.
+        package = compressing.submit(gzipped, package_tar(rg, ordered, guide, tests))
+        yield f"resources/{manifest['resourceType']}-{manifest['id']}.json", dump_json(manifest)
+        yield "bundle-transaction.json", dump_json(transaction_bundle(f"{g.id}-transaction", ordered, g.date, mode))
+        yield "bundle-collection.json", dump_json(collection_bundle(f"{g.id}-collection", ordered, g.date))
+        for test in tests:
+            yield f"tests/{test['resourceType']}-{test['id']}.json", dump_json(test)
+        outcomes = (review or Review()).outcomes(built)
+        yield "package.tgz", package.result()
+    yield from site_files(built, ordered, outcomes, changes=review.changes if review is not None else None).items()
 
 
 def load_templates() -> None:

@@ -158,8 +158,13 @@ def package_mtime(date: str) -> int:
 
 def tgz(files: dict[str, bytes], mtime: int) -> bytes:
     """A gzipped tar of `files`, identical bytes for identical input."""
+    return gzipped(tar(files, mtime))
+
+
+def tar(files: dict[str, bytes], mtime: int) -> bytes:
+    """The tar of `files` (sorted, fixed owner and mode, `mtime`), before compression."""
     raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as archive:
         for name in sorted(files):
             data = files[name]
             info = tarfile.TarInfo(name)
@@ -169,10 +174,16 @@ def tgz(files: dict[str, bytes], mtime: int) -> bytes:
             info.uid = info.gid = 0
             info.uname = info.gname = ""
             info.type = tarfile.REGTYPE
-            tar.addfile(info, io.BytesIO(data))
+            archive.addfile(info, io.BytesIO(data))
+    return raw.getvalue()
+
+
+def gzipped(data: bytes) -> bytes:
+    """`data` gzipped with no name and no time in the header (identical bytes for identical input).
+    zlib releases the interpreter while it compresses, so this may run on a thread of its own."""
     out = io.BytesIO()
     with gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=6) as gz:
-        gz.write(raw.getvalue())
+        gz.write(data)
     return out.getvalue()
 
 
@@ -192,4 +203,10 @@ def package_files(rg: ResolvedGuideline, resources: list[dict[str, Any]], guide:
 
 def package_tgz(rg: ResolvedGuideline, resources: list[dict[str, Any]], guide: dict[str, Any],
                 tests: Sequence[dict[str, Any]] = ()) -> bytes:
-    return tgz(package_files(rg, resources, guide, tests), package_mtime(rg.guideline.date))
+    return gzipped(package_tar(rg, resources, guide, tests))
+
+
+def package_tar(rg: ResolvedGuideline, resources: list[dict[str, Any]], guide: dict[str, Any],
+                tests: Sequence[dict[str, Any]] = ()) -> bytes:
+    """The package before compression (see `gzipped`)."""
+    return tar(package_files(rg, resources, guide, tests), package_mtime(rg.guideline.date))

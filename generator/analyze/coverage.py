@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from generator.analyze.findings import Finding
-from generator.apply import ApplyError, Artifacts, Engine, EngineError, execution_datetime, read_patient_bundle
+from generator.apply import ApplyError, Artifacts, Engine, EngineError, execution_datetime, read_scenario_bundle
 from generator.diagnostics import Severity, SourceLocation
 from generator.model.guideline import Scenario
 from generator.model.logic import Feature
@@ -67,7 +67,7 @@ def scenario_coverage(guideline_id: str, library: str, recommendations: Sequence
     try:
         for scenario in scenarios:
             try:
-                bundle = read_patient_bundle(package_dir / scenario.bundle)
+                bundle = read_scenario_bundle(package_dir / scenario.bundle)
                 row = logic.evaluate({library: defines}, [bundle], execution_datetime(scenario.date)).patients[0]
             except (ApplyError, EngineError) as exc:
                 coverage.errors.append(f"{scenario.id}: {exc}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from generator.apply._applier import BATCH_SIZE, Applier, Timing, apply, running_engine
 from generator.apply._artifacts import ApplyError, Artifacts, load_artifacts
 from generator.apply._engine import Engine, EngineError, EngineUnavailable
-from generator.apply._patient import check_patient_bundle, execution_datetime, read_patient_bundle
+from generator.apply._patient import check_patient_bundle, execution_datetime, read_patient_bundle, read_scenario_bundle
 from generator.apply._plan import ApplyResult, CompiledPlan, compile_plan
 
 __all__ = [
@@ -34,5 +34,6 @@ __all__ = [
     "execution_datetime",
     "load_artifacts",
     "read_patient_bundle",
+    "read_scenario_bundle",
     "running_engine",
 ]

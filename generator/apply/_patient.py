@@ -20,50 +20,62 @@ from generator.diagnostics import Diagnostic, Severity
 from generator.validate._base import screen_types
 from generator.readers import MAX_JSON_BYTES, MAX_RESOURCE_DEPTH, InputError, json_depth, parse_json, read_bytes
 
-__all__ = ["CheckedBundle", "read_patient_bundle", "parse_patient_bundle", "check_patient_bundle", "patient_of",
-           "execution_datetime"]
+__all__ = ["CheckedBundle", "read_patient_bundle", "read_scenario_bundle", "parse_patient_bundle",
+           "check_patient_bundle", "patient_of", "execution_datetime"]
 
 
 class CheckedBundle(dict[str, Any]):
     """A patient Bundle as `check_patient_bundle` returns it: apply does not check it again.
 
-    Read-only by convention: `read_patient_bundle` hands the same object to every reader of the
+    Read-only by convention: `read_scenario_bundle` hands the same object to every reader of the
     same file content."""
-
-
-#: Parsed and checked bundles by file name and content: one build reads each scenario's bundle three
-#: times (scenario run, test-case Library, site), and `cpg build` reads them ahead while Node translates.
-_READ: OrderedDict[bytes, tuple[CheckedBundle, tuple[Diagnostic, ...]]] = OrderedDict()
-_READ_MAX = 256
-_READ_LOCK = threading.Lock()
 
 
 def read_patient_bundle(path: Path, findings: list[Diagnostic] | None = None) -> CheckedBundle:
     """Read and check a patient Bundle file (a bounded regular file, strict JSON); warnings about
-    the records (see `check_patient_bundle`) are appended to `findings` when given. The file is read
-    every time; parsing and checking are skipped when the same name held the same bytes before."""
-    try:
-        data = read_bytes(path, MAX_JSON_BYTES)
-    except InputError as exc:
-        raise ApplyError("APPLY020", f"cannot read patient bundle {exc}") from exc
+    the records (see `check_patient_bundle`) are appended to `findings` when given."""
+    return parse_patient_bundle(_read(path), str(path), findings)
+
+
+#: Scenario bundles parsed and checked, by file name and content (see `read_scenario_bundle`).
+_SCENARIOS: OrderedDict[bytes, tuple[CheckedBundle, tuple[Diagnostic, ...]]] = OrderedDict()
+_SCENARIOS_MAX = 256
+_SCENARIOS_LOCK = threading.Lock()
+
+
+def read_scenario_bundle(path: Path, findings: list[Diagnostic] | None = None) -> CheckedBundle:
+    """`read_patient_bundle` for a guideline's scenario bundles, parsed and checked once per content.
+
+    Why: one build reads each scenario's bundle three or four times (ahead while Node translates,
+    the scenario run, its test-case Library, the site). The file is read every time and the same
+    object returned only while the name holds the same bytes; patient data given to `cpg apply` is
+    read with `read_patient_bundle`, so a batch never fills this."""
+    data = _read(path)
     digest = hashlib.blake2b(str(path).encode("utf-8", "surrogatepass"), digest_size=32)
     digest.update(b"\0")
     digest.update(data)
     key = digest.digest()
-    with _READ_LOCK:
-        known = _READ.get(key)
+    with _SCENARIOS_LOCK:
+        known = _SCENARIOS.get(key)
         if known is not None:
-            _READ.move_to_end(key)
+            _SCENARIOS.move_to_end(key)
     if known is None:
         found: list[Diagnostic] = []
         known = parse_patient_bundle(data, str(path), found), tuple(found)
-        with _READ_LOCK:
-            _READ[key] = known
-            while len(_READ) > _READ_MAX:
-                _READ.popitem(last=False)
+        with _SCENARIOS_LOCK:
+            _SCENARIOS[key] = known
+            while len(_SCENARIOS) > _SCENARIOS_MAX:
+                _SCENARIOS.popitem(last=False)
     if findings is not None:
         findings.extend(known[1])
     return known[0]
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return read_bytes(path, MAX_JSON_BYTES)
+    except InputError as exc:
+        raise ApplyError("APPLY020", f"cannot read patient bundle {exc}") from exc
 
 
 def parse_patient_bundle(data: str | bytes, where: str, findings: list[Diagnostic] | None = None) -> CheckedBundle:

@@ -13,7 +13,7 @@ from typing import Any
 
 from generator.apply._applier import Applier
 from generator.apply._artifacts import ApplyError
-from generator.apply._patient import read_patient_bundle
+from generator.apply._patient import read_scenario_bundle
 from generator.apply.explain import Explanation, format_explanation
 from generator.model.guideline import Scenario
 
@@ -74,7 +74,7 @@ class ScenarioRun:
                 outcome.error = "names unknown recommendation(s): " + ", ".join(unknown)
                 continue
             try:
-                bundle = read_patient_bundle(package_dir / scenario.bundle)
+                bundle = read_scenario_bundle(package_dir / scenario.bundle)
             except ApplyError as exc:
                 outcome.error = "; ".join(d.message for d in exc.diagnostics)
                 continue

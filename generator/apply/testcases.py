@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from generator.apply._artifacts import ApplyError, Artifacts
-from generator.apply._patient import execution_datetime, patient_of, read_patient_bundle
+from generator.apply._patient import execution_datetime, patient_of, read_scenario_bundle
 from generator.apply._plan import compile_plan
 from generator.canonicals import FHIR_STRUCTURE_DEFINITION as EXT
 from generator.canonicals import LIBRARY_TYPE
@@ -124,7 +124,7 @@ def test_case_libraries(built: "BuiltGuideline") -> list[dict[str, Any]]:
     recommendations = {node.id: node.canonical for node in plan.recommendations()}
     libraries: list[dict[str, Any]] = []
     for scenario in built.resolved.scenarios:
-        bundle = read_patient_bundle(package_dir / scenario.bundle)
+        bundle = read_scenario_bundle(package_dir / scenario.bundle)
         library = test_case_library(guideline=guideline, scenario=scenario, bundle=bundle,
                                     recommendations=recommendations)
         libraries.append(library)

@@ -175,19 +175,19 @@ class _ScenarioRunner:
 
     @staticmethod
     def read_ahead(rg: ResolvedGuideline) -> None:
-        """Parse and check `rg`'s scenario bundles now (kept by `read_patient_bundle`), so the run
+        """Parse and check `rg`'s scenario bundles now (kept by `read_scenario_bundle`), so the run
         itself only waits for the engine; a bundle that fails is reported when the run reads it.
         The modules the run and the test-case Libraries use are imported here too."""
         import importlib
 
         from generator.apply._artifacts import ApplyError
-        from generator.apply._patient import read_patient_bundle
+        from generator.apply._patient import read_scenario_bundle
 
         for module in ("generator.apply._scenarios", "generator.apply.testcases"):
             importlib.import_module(module)
         for scenario in rg.scenarios:
             try:
-                read_patient_bundle(rg.package_dir / scenario.bundle)
+                read_scenario_bundle(rg.package_dir / scenario.bundle)
             except ApplyError:
                 continue
 

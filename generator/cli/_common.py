@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import gc
 import importlib
 import os
@@ -72,12 +73,24 @@ def main(ctx: click.Context, debug: bool) -> None:
     # the default threshold (700) the cyclic collector ran ~25 times per guideline and took ~8 %
     # of a build. Collecting young objects less often cuts that to ~3 %; nothing is kept longer.
     gc.set_threshold(10_000, 10, 10)
-    # The interpreter's last collection at exit walks every object still alive (~0.13 s after a
-    # build, on the critical path of every command). Nothing then needs the collector: files are
-    # closed, child processes reaped, temporary folders removed by their atexit finalizers.
-    ctx.call_on_close(gc.freeze)
+    _skip_final_collection()
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+
+
+_final_collection_skipped = False
+
+
+def _skip_final_collection() -> None:
+    """At exit the interpreter's last collection walks every object still alive (~0.13 s after a
+    build, on the critical path of every command). Nothing then needs it: files are closed, child
+    processes reaped, temporary folders removed by their own exit handlers. `gc.freeze()` at exit
+    takes the objects out of it; registered once, so a process that calls `main` many times (tests,
+    a host program) keeps its collector until it exits."""
+    global _final_collection_skipped
+    if not _final_collection_skipped:
+        atexit.register(gc.freeze)
+        _final_collection_skipped = True
 
 
 def print_diagnostics(diagnostics: Iterable[Diagnostic], *, show_summary: bool = True) -> None:

@@ -212,11 +212,11 @@ def code_notes(rg: ResolvedGuideline) -> dict[tuple[str, str], str]:
 
 def scenario_view(built: HasLogic, outcome: ScenarioOutcome, titles: dict[str, str]) -> dict[str, Any]:
     """One scenario: the patient in words, what the pathway proposed, and whether it was expected."""
-    from generator.apply._patient import read_patient_bundle
+    from generator.apply._patient import read_scenario_bundle
     from generator.apply.testcases import _test_id as test_case_id
 
     scenario = outcome.scenario
-    bundle = read_patient_bundle(built.resolved.package_dir / scenario.bundle)
+    bundle = read_scenario_bundle(built.resolved.package_dir / scenario.bundle)
     expected_absent = set(scenario.absent) if isinstance(scenario.absent, list) else set()
     proposed = [{"id": rid, "title": titles.get(rid, rid), "anchor": rec_anchor(rid),
                  "expected": rid in scenario.present, "unexpected": rid in expected_absent}

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from generator.apply import check_patient_bundle, read_patient_bundle
+from generator.apply import check_patient_bundle, read_patient_bundle, read_scenario_bundle
 from generator.apply._patient import CheckedBundle
 from generator.diagnostics import Diagnostic
 
@@ -38,7 +38,7 @@ def test_clean_bundle_is_returned_unchanged() -> None:
     assert check_patient_bundle(checked) is checked
 
 
-def test_a_bundle_file_is_parsed_once_per_content(tmp_path: Path) -> None:
+def test_a_scenario_bundle_file_is_parsed_once_per_content(tmp_path: Path) -> None:
     path = tmp_path / "p.json"
     bundle = _bundle()
     condition = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Condition")
@@ -46,14 +46,16 @@ def test_a_bundle_file_is_parsed_once_per_content(tmp_path: Path) -> None:
     path.write_text(json.dumps(bundle), "utf-8")
     first: list[Diagnostic] = []
     again: list[Diagnostic] = []
-    read = read_patient_bundle(path, first)
-    assert read_patient_bundle(path, again) is read
+    read = read_scenario_bundle(path, first)
+    assert read_scenario_bundle(path, again) is read
     assert [d.code for d in again] == [d.code for d in first] == ["APPLY051"]  # warnings each time
     # New content under the same name is read anew, never answered from what the name held before.
     bundle["entry"] = [e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"]
     path.write_text(json.dumps(bundle), "utf-8")
-    changed = read_patient_bundle(path)
+    changed = read_scenario_bundle(path)
     assert changed is not read and len(changed["entry"]) == 1
+    # Patient data for `cpg apply` is parsed on every read and never kept.
+    assert read_patient_bundle(path) is not read_patient_bundle(path)
 
 
 def test_wrong_types_and_invalid_dates_are_named_and_left_out() -> None:

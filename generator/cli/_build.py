@@ -64,7 +64,6 @@ def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool,
     bag = DiagnosticBag()
     stale: dict[str, list[str]] = {}
     with StagedOutput(output_dir) as staged:
-        # Each guideline is written (or compared) as soon as it is checked, then let go.
         # While Node translates: `cpg analyze`'s engine-free part (unreachable recommendations...),
         # PUBLISH's templates and the first scenario bundles.
         analysis: dict[str, list[Diagnostic]] = {}
@@ -75,6 +74,7 @@ def _build(definitions_dir: Path, output_dir: Path, check: bool, validate: bool,
             if resolved:  # the first guideline's: the later ones are translated ahead of their turn
                 scenarios.read_ahead(resolved[0])
 
+        # Each guideline is written (or compared) as soon as it is checked, then let go.
         for built in compile_each(definitions_dir, bag, translator=translator, validate=validate,
                                   while_translating=while_translating, on_synthesized=scenarios.start, sources=sources):
             bag.extend(analysis.pop(built.id) if built.id in analysis else build_warnings(built.resolved))
@@ -132,10 +132,10 @@ _TRANSLATOR_START_WAIT_S = 5.0
 class _ScenarioRunner:
     """Runs each built guideline's scenarios for its site, on one engine for the whole build.
 
-    The engine (Node) starts on a thread as the build begins, so its start-up overlaps loading
-    and translating instead of following them; each guideline's run is queued on that thread as
-    soon as the guideline is synthesized, so it overlaps CHECK (the engine is closed unused when
-    no guideline has scenarios).
+    The engine (Node) starts on a thread of its own once the translator `after` answers (at once
+    when the build starts none), so its start-up overlaps the translation instead of following it;
+    each guideline's run is prepared as soon as the guideline is synthesized and evaluated while
+    CHECK and PUBLISH run (the engine is closed unused when no guideline has scenarios).
     """
 
     def __init__(self, after: TranslatorPool | CachedTranslator | None = None) -> None:

@@ -83,7 +83,7 @@ def template_environment(folder: str) -> jinja2.Environment:
 
 @functools.cache
 def environment() -> jinja2.Environment:
-    """The templates of this folder, compiled once per process (see `generator.publish.load_templates`)."""
+    """One environment per process over this folder's templates (`generator.publish.load_templates` loads them ahead)."""
     return template_environment("narrative")
 
 

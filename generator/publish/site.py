@@ -38,7 +38,7 @@ _STYLE = Path(__file__).parent / "templates" / "site" / "style.css"
 
 @functools.cache
 def environment() -> jinja2.Environment:
-    """The templates of this folder, compiled once per process (see `generator.publish.load_templates`)."""
+    """One environment per process over this folder's templates (`generator.publish.load_templates` loads them ahead)."""
     env = template_environment("site")
     env.filters["slug"] = slug
     return env

@@ -110,12 +110,13 @@ class IdleWork:
         self._thread.join()  # never left running; an error not yet joined is the caller's to raise
 
 
-#: Niceness added to the idle-work thread (a lower priority; 19 is the lowest).
+#: Niceness added to the idle-work thread's (a lower priority, relative to the caller's; 19 is the lowest).
 IDLE_NICENESS = 10
 
 
 def _lower_priority() -> None:
     try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), IDLE_NICENESS)
-    except (AttributeError, OSError):  # not Linux: the work runs at normal priority
+        thread = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, thread, min(os.getpriority(os.PRIO_PROCESS, thread) + IDLE_NICENESS, 19))
+    except (AttributeError, OSError):  # not Linux: the work runs at the caller's priority
         pass

@@ -51,3 +51,19 @@ def test_a_failing_while_translating_callback_stops_the_compile() -> None:
 
     with pytest.raises(RuntimeError, match="the caller's work failed"):
         list(compile_each(MINIMAL, DiagnosticBag(), while_translating=broken))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priorities are Linux's")
+def test_the_priority_is_lowered_relative_to_the_callers() -> None:
+    """A build started with `nice -n 5` runs its idle work at 15, not at 10 (which would raise it)."""
+    niceness: list[int] = []
+
+    def run_lowered() -> None:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 5)  # this thread only
+        with IdleWork(lambda: niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))) as idle:
+            idle.join()
+
+    caller = threading.Thread(target=run_lowered)
+    caller.start()
+    caller.join()
+    assert niceness == [min(5 + IDLE_NICENESS, 19)]

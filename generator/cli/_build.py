@@ -147,12 +147,6 @@ class _ScenarioRunner:
         self._started = self._pool.submit(self._start, after)
         self._runs: dict[str, Future[list[ScenarioOutcome]]] = {}
 
-    def __enter__(self) -> "_ScenarioRunner":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def close(self) -> None:
         self._pool.shutdown(wait=True)
         self._engine.close()

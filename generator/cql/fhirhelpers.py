@@ -133,7 +133,8 @@ def _render(model_info: Path, version: str, fhir_version: str) -> str:
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    return templating.environment(_TEMPLATES, undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    return templating.environment(_TEMPLATES, undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                                  autoescape=False)
 
 
 #: FHIR versions whose model info cql-exec-fhir ships and the translator loads (node/translator.mjs).

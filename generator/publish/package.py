@@ -156,11 +156,6 @@ def package_mtime(date: str) -> int:
         return 0
 
 
-def tgz(files: dict[str, bytes], mtime: int) -> bytes:
-    """A gzipped tar of `files`, identical bytes for identical input."""
-    return gzipped(tar(files, mtime))
-
-
 def tar(files: dict[str, bytes], mtime: int) -> bytes:
     """The tar of `files` (sorted, fixed owner and mode, `mtime`), before compression."""
     raw = io.BytesIO()
@@ -201,12 +196,7 @@ def package_files(rg: ResolvedGuideline, resources: list[dict[str, Any]], guide:
     return files
 
 
-def package_tgz(rg: ResolvedGuideline, resources: list[dict[str, Any]], guide: dict[str, Any],
-                tests: Sequence[dict[str, Any]] = ()) -> bytes:
-    return gzipped(package_tar(rg, resources, guide, tests))
-
-
 def package_tar(rg: ResolvedGuideline, resources: list[dict[str, Any]], guide: dict[str, Any],
                 tests: Sequence[dict[str, Any]] = ()) -> bytes:
-    """The package before compression (see `gzipped`)."""
+    """The package (package.tgz) before compression: PUBLISH gzips it on a thread (see `gzipped`)."""
     return tar(package_files(rg, resources, guide, tests), package_mtime(rg.guideline.date))

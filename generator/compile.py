@@ -97,10 +97,11 @@ def compile_each(definitions_dir: Path, bag: DiagnosticBag, *,
         session = stack.enter_context(TranslationSession(translator, workers=workers))
         rendered = session.render(resolved)
         session.prefetch(rendered[:lookahead])
-        # While Node translates: the caller's engine-free work and the one-time loads (see IdleWork).
+        # While Node translates: the caller's engine-free work and the one-time loads (see IdleWork),
+        # at a lower priority only when a translator runs (a build answered by the cache starts none).
         idle: IdleWork | None = stack.enter_context(IdleWork(
             *([functools.partial(while_translating, resolved)] if while_translating is not None else []),
-            functools.partial(warm_up, validate)))
+            functools.partial(warm_up, validate), lowered=bool(getattr(translator, "started", True))))
         cql_failed = False
         for index, rg in enumerate(resolved):
             session.prefetch(rendered[index + 1:index + 1 + lookahead])

@@ -81,16 +81,19 @@ class IdleWork:
     is a cold build's critical path. Measured on the 2-core VM: a busy process at normal priority
     made the VCF translation 33 % slower, the same process at nice 10-19 only 6-15 %. Where the OS
     offers no per-thread priority (it is Linux's `setpriority` on a thread id) the work simply
-    runs at normal priority. Use as a context manager; `join` re-raises what a task raised.
+    runs at normal priority; `lowered=False` keeps it there too (no translation to keep out of the
+    way: a lower priority would only slow the work on a busy machine). Use as a context manager;
+    `join` re-raises what a task raised.
     """
 
-    def __init__(self, *tasks: Callable[[], object]) -> None:
+    def __init__(self, *tasks: Callable[[], object], lowered: bool = True) -> None:
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(tasks,), name="cpg-idle-work", daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(tasks, lowered), name="cpg-idle-work", daemon=True)
         self._thread.start()
 
-    def _run(self, tasks: tuple[Callable[[], object], ...]) -> None:
-        _lower_priority()
+    def _run(self, tasks: tuple[Callable[[], object], ...], lowered: bool) -> None:
+        if lowered:
+            _lower_priority()
         try:
             for task in tasks:
                 task()

@@ -67,3 +67,13 @@ def test_the_priority_is_lowered_relative_to_the_callers() -> None:
     caller.start()
     caller.join()
     assert niceness == [min(5 + IDLE_NICENESS, 19)]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priorities are Linux's")
+def test_without_a_translation_to_protect_the_work_keeps_the_callers_priority() -> None:
+    before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    niceness: list[int] = []
+    with IdleWork(lambda: niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id())),
+                  lowered=False) as idle:
+        idle.join()
+    assert niceness == [before]

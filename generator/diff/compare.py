@@ -16,12 +16,15 @@ result; patch for text, metadata and sources.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from generator.canonicals import CPG_DIRECTION_OF_RECOMMENDATION, CQF_QUALITY_OF_EVIDENCE, CQF_STRENGTH_OF_RECOMMENDATION
+from generator.diagnostics import Diagnostic, GeneratorError
 from generator.diff.versions import Version
 
 __all__ = ["Change", "RecommendationChanges", "Diff", "diff_versions", "changes_since", "BUMP_RULES"]
@@ -139,33 +142,40 @@ def _plan_type(resource: dict[str, Any]) -> str | None:
     return codings[0].get("code") if codings else None
 
 
-def _cql_defines(resources: list[dict[str, Any]]) -> dict[str, str]:
-    """define name -> body text, from every logic Library's CQL attachment."""
-    defines: dict[str, str] = {}
+def _cql_texts(resources: list[dict[str, Any]], label: str) -> Iterator[str]:
+    """The text of every CQL attachment of every Library (DIFF008 when one is not base64)."""
     for library in resources:
         if library.get("resourceType") != "Library":
             continue
-        for content in library.get("content") or []:
+        for index, content in enumerate(library.get("content") or []):
             if not str(content.get("contentType", "")).startswith("text/cql") or "data" not in content:
                 continue
-            text = base64.b64decode(content["data"]).decode("utf-8", "replace")
-            for match in re.finditer(r'^define\s+(?:function\s+)?("(?:[^"\\]|\\.)*"|\w+)[^\n]*:\n(.*?)(?=^\S|\Z)',
-                                     text, re.M | re.S):
-                defines[match.group(1).strip('"')] = match.group(2).strip()
+            try:
+                data = base64.b64decode(content["data"])
+            except (binascii.Error, TypeError) as exc:
+                raise GeneratorError([Diagnostic(
+                    "DIFF008", f"{label}: the CQL attachment is not base64: {exc}",
+                    resource=f"Library/{library.get('id')}", path=f"Library.content[{index}].data")],
+                    exit_code=2) from exc
+            yield data.decode("utf-8", "replace")
+
+
+def _cql_defines(texts: list[str]) -> dict[str, str]:
+    """define name -> body text, from every logic Library's CQL attachment."""
+    defines: dict[str, str] = {}
+    for text in texts:
+        for match in re.finditer(r'^define\s+(?:function\s+)?("(?:[^"\\]|\\.)*"|\w+)[^\n]*:\n(.*?)(?=^\S|\Z)',
+                                 text, re.M | re.S):
+            defines[match.group(1).strip('"')] = match.group(2).strip()
     return defines
 
 
-def _cql_value_sets(resources: list[dict[str, Any]]) -> dict[str, str]:
+def _cql_value_sets(texts: list[str]) -> dict[str, str]:
     """valueset name -> url, from the `valueset "Name": 'url'` declarations of every CQL library."""
     found: dict[str, str] = {}
-    for library in resources:
-        if library.get("resourceType") != "Library":
-            continue
-        for content in library.get("content") or []:
-            if str(content.get("contentType", "")).startswith("text/cql") and "data" in content:
-                text = base64.b64decode(content["data"]).decode("utf-8", "replace")
-                for match in re.finditer(r"""^valueset\s+"((?:[^"\\]|\\.)*)"\s*:\s*'([^']*)'""", text, re.M):
-                    found[match.group(1)] = match.group(2).split("|")[0]
+    for text in texts:
+        for match in re.finditer(r"""^valueset\s+"((?:[^"\\]|\\.)*)"\s*:\s*'([^']*)'""", text, re.M):
+            found[match.group(1)] = match.group(2).split("|")[0]
     return found
 
 
@@ -197,8 +207,9 @@ def _recommendations(version: Version) -> dict[str, _Rec]:
     resources = version.resources
     v = version.guideline_version
     by_url = {r.get("url"): r for r in resources if r.get("url")}
-    defines = _cql_defines(resources)
-    value_set_names = _cql_value_sets(resources)
+    texts = list(_cql_texts(resources, version.label))
+    defines = _cql_defines(texts)
+    value_set_names = _cql_value_sets(texts)
     recs: dict[str, _Rec] = {}
     for pd in resources:
         if pd.get("resourceType") != "PlanDefinition" or _plan_type(pd) != "eca-rule":
@@ -312,8 +323,6 @@ def _plan_changes(old: Version, new: Version) -> list[Change]:
 def diff_versions(old: Version, new: Version, *, engine: Any | None = None) -> Diff:
     """Compare two versions; with an `engine`, also run every scenario of either version on both."""
     if old.pathway_url != new.pathway_url:
-        from generator.diagnostics import Diagnostic, GeneratorError
-
         raise GeneratorError([Diagnostic("DIFF006", f"{old.label} and {new.label} are different guidelines (pathway "
                                          f"{old.pathway_url} vs {new.pathway_url})")], exit_code=2)
     diff = Diff(old.label, new.label, old.guideline_version, new.guideline_version)

@@ -153,3 +153,20 @@ def test_different_guidelines_are_refused(versions: tuple[Version, Version]) -> 
     with pytest.raises(GeneratorError) as caught:
         diff_versions(old, Version("other", other))
     assert caught.value.diagnostics[0].code == "DIFF006" and caught.value.exit_code == 2
+
+
+def test_a_cql_attachment_that_is_not_base64_is_named_not_an_internal_error(versions: tuple[Version, Version]) -> None:
+    from generator.diagnostics import GeneratorError
+
+    old, new = versions
+    broken = copy.deepcopy(new.resources)
+    library = next(r for r in broken if r.get("resourceType") == "Library"
+                   and any(str(c.get("contentType", "")).startswith("text/cql") for c in r.get("content", [])))
+    index = next(i for i, c in enumerate(library["content"]) if str(c["contentType"]).startswith("text/cql"))
+    library["content"][index]["data"] = "@@ not base64 @@"
+    with pytest.raises(GeneratorError) as caught:
+        diff_versions(old, Version("broken", broken))
+    (finding,) = caught.value.diagnostics
+    assert finding.code == "DIFF008" and caught.value.exit_code == 2
+    assert finding.resource == f"Library/{library['id']}" and finding.path == f"Library.content[{index}].data"
+    assert finding.message.startswith("broken: ")
